@@ -1,0 +1,65 @@
+/* Claim panels: copy-link buttons and framework links (?fw=pytorch opens the PyTorch tabs). */
+(function () {
+  "use strict";
+  var LABELS = { tensorflow: "TensorFlow", pytorch: "PyTorch" };
+
+  function chosenFramework() {
+    var fw = new URLSearchParams(window.location.search).get("fw");
+    return fw && LABELS[fw.toLowerCase()] ? fw.toLowerCase() : null;
+  }
+
+  function openFramework(fw) {
+    // Tabs are linked by label text (content.tabs.link): clicking one label switches every panel.
+    var label = Array.prototype.find.call(
+      document.querySelectorAll(".tabbed-labels > label"),
+      function (el) { return el.textContent.trim() === LABELS[fw]; }
+    );
+    if (label) label.click();
+  }
+
+  function claimUrl(id) {
+    var url = new URL(window.location.href);
+    url.hash = id;
+    var fw = chosenFramework();
+    url.search = fw ? "?fw=" + fw : "";
+    return url.toString();
+  }
+
+  function copy(text, button) {
+    var done = function () {
+      button.textContent = "Link copied";
+      setTimeout(function () { button.textContent = "Copy link"; }, 2000);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { window.prompt("Copy this link:", text); });
+    } else {
+      window.prompt("Copy this link:", text);
+    }
+  }
+
+  function setup() {
+    document.querySelectorAll(".claim-copy-link").forEach(function (button) {
+      button.addEventListener("click", function () { copy(claimUrl(button.dataset.claim), button); });
+    });
+    document.querySelectorAll(".claim-evidence .tabbed-labels > label").forEach(function (label) {
+      label.addEventListener("click", function (event) {
+        if (!event.isTrusted) return;
+        var fw = label.textContent.trim() === "PyTorch" ? "pytorch" : "tensorflow";
+        var url = new URL(window.location.href);
+        url.searchParams.set("fw", fw);
+        history.replaceState(history.state, "", url.toString());
+      });
+    });
+    var fw = chosenFramework();
+    if (fw) {
+      openFramework(fw);
+      if (window.location.hash) {
+        var target = document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+        if (target) target.scrollIntoView();
+      }
+    }
+  }
+
+  // Material's instant navigation swaps pages without a reload; document$ fires after each swap.
+  if (window.document$) { window.document$.subscribe(setup); } else { document.addEventListener("DOMContentLoaded", setup); }
+})();

@@ -1,0 +1,184 @@
+"""The engine facade: registry + executor + extraction + rendering, for any site generator.
+
+A site adapter calls, in order: ``Engine(project)`` (loads and checks the registry),
+``execute()`` (runs what the cache lacks), ``check_pages(pages)`` (claims vs pages),
+``verify_evidence()`` (every claim's cells ran and assert), then ``resolver(page)`` per page
+while rendering, and ``claims_json(url_of)`` at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Callable
+from pathlib import Path
+
+from . import render
+from .errors import EvidenceError, ExecutionError, PageError, RegistryError
+from .executor import Executor, Failure, RunReport
+from .extract import check_evidence_ran, evidence_cells, recorded_values
+from .notebooks import find_notebooks, import_order_problem, read_notebook
+from .pages import claim_pages
+from .project import Project
+from .registry import FRAMEWORKS, Registry, load_registry
+
+
+class Engine:
+    def __init__(self, project: Project, jobs: int = 2, progress: Callable[[str], None] | None = None):
+        self.project = project
+        self.registry: Registry = load_registry(project.claims_dir, project.notebooks_dir)
+        self.executor = Executor(project, self.registry, jobs=jobs, progress=progress)
+        self.placed: dict[str, str] = {}
+        self.check_import_order()
+
+    # -- before execution -------------------------------------------------------------
+    def check_import_order(self) -> None:
+        problems = []
+        for path in find_notebooks(self.project.notebooks_dir):
+            problem = import_order_problem(read_notebook(path))
+            if problem:
+                problems.append(f"notebooks/{self.project.rel_notebook(path)}: {problem}")
+        if problems:
+            raise RegistryError("\n".join(problems))
+
+    # -- execution ----------------------------------------------------------------------
+    def execute(self, shard: str | None = None, notebooks: list[str] | None = None, force: bool = False) -> RunReport:
+        report = self.executor.run(notebooks=notebooks, shard=shard, force=force)
+        report.raise_for_failures()
+        return report
+
+    def record(self, notebook: str) -> dict:
+        path = self.project.record_path(notebook)
+        if not path.is_file():
+            raise ExecutionError(
+                [
+                    Failure(
+                        notebook,
+                        "error",
+                        None,
+                        self.registry.claims_for_notebook(notebook),
+                        "no executed copy (run the executor first)",
+                    )
+                ]
+            )
+        return json.loads(path.read_text())
+
+    # -- checks after execution -----------------------------------------------------------
+    def values(self) -> dict[str, dict]:
+        """Every value recorded by any notebook; a name recorded by two notebooks is an error."""
+        values, owner = {}, {}
+        for path in find_notebooks(self.project.notebooks_dir):
+            rel = self.project.rel_notebook(path)
+            executed = self.project.executed_notebook(rel)
+            if not executed.is_file():
+                continue
+            for name, payload in recorded_values(executed).items():
+                if name in owner and owner[name] != rel:
+                    raise EvidenceError(f"value {name!r} is recorded by notebooks/{owner[name]} and notebooks/{rel}")
+                values[name], owner[name] = payload, rel
+        return values
+
+    def check_pages(self, pages: dict[str, str]) -> dict[str, str]:
+        self.placed = claim_pages(pages, self.registry, set(self.values()))
+        return self.placed
+
+    def cells(self, claim_id: str) -> dict[str, list]:
+        claim = self.registry[claim_id]
+        return {
+            fw: evidence_cells(self.project.executed_notebook(ev.notebook), ev.notebook, ev.cells)
+            for fw, ev in claim.evidence.items()
+        }
+
+    def verify_evidence(self) -> None:
+        problems = []
+        for claim in self.registry:
+            try:
+                for fw, cells in self.cells(claim.id).items():
+                    check_evidence_ran(claim.id, fw, cells)
+            except (EvidenceError, FileNotFoundError) as exc:
+                problems.append(str(exc))
+        if problems:
+            raise EvidenceError("\n".join(problems))
+
+    # -- rendering ------------------------------------------------------------------------
+    def page_records(self, page: str) -> list[dict]:
+        notebooks = sorted(
+            {ev.notebook for cid, p in self.placed.items() if p == page for ev in self.registry[cid].evidence.values()}
+        )
+        return [self.record(nb) for nb in notebooks]
+
+    def resolver(self, page: str):
+        """The shortcode resolver for one page (``page`` relative to docs/)."""
+        here = posixpath.dirname(page)
+
+        def link(target: str) -> str:
+            return posixpath.relpath(target, here or ".")
+
+        values = None
+
+        def resolve(kind: str, arg: str | None, stash) -> str:
+            nonlocal values
+            if kind == "claim":
+                claim = self.registry[arg]
+                links = {fw: link(f"notebooks/{ev.notebook}") for fw, ev in claim.evidence.items()}
+                return render.claim_panel(claim, self.cells(arg), links, stash)
+            if kind == "value":
+                values = values if values is not None else self.values()
+                if arg not in values:
+                    raise PageError(f"docs/{page}: no notebook recorded a value named {arg!r}")
+                return values[arg]["text"]
+            if kind == "provenance":
+                return render.provenance(self.page_records(page))
+            if kind == "scoreboard":
+                return render.scoreboard(self.registry, self.placed, link)
+            if kind == "outdated-claims":
+                return render.outdated_claims(self.registry, self.placed, link)
+            if kind == "claim-count":
+                return str(len(self.registry))
+            if kind == "verdict-count":
+                return str(sum(1 for c in self.registry if c.verdict == arg))
+            raise PageError(f"docs/{page}: unknown shortcode {kind!r}")
+
+        return resolve
+
+    # -- site data ------------------------------------------------------------------------
+    def claims_json(self, url_of: Callable[[str], str]) -> dict:
+        """Machine-readable record of every claim (``url_of(page)`` gives a page's URL)."""
+        claims = []
+        for claim in sorted(self.registry, key=lambda c: (c.section.order, c.id)):
+            page = self.placed.get(claim.id)
+            evidence = {}
+            records = {}
+            for fw in FRAMEWORKS:
+                ev = claim.evidence[fw]
+                record = self.record(ev.notebook)
+                records[fw] = record
+                cells = self.cells(claim.id)[fw]
+                evidence[fw] = {
+                    "notebook": f"notebooks/{ev.notebook}",
+                    "cells": [{"tag": c.tag, "cell": c.index + 1, "execution_count": c.execution_count} for c in cells],
+                    "passed": all(c.execution_count is not None for c in cells) and any(c.asserts for c in cells),
+                }
+            newest = max(records.values(), key=lambda r: r["executed_at"])
+            claims.append(
+                {
+                    "id": claim.id,
+                    "section": claim.section.id,
+                    "section_title": claim.section.title,
+                    "claim": claim.claim,
+                    "url": f"{url_of(page)}#{claim.id}" if page else None,
+                    "quote": claim.quote,
+                    "verdict": claim.verdict,
+                    "explanation": claim.explanation,
+                    "evidence": evidence,
+                    "sources": [{"url": s.url, "title": s.title, "date": s.date} for s in claim.sources],
+                    "versions": {k: v for k, v in newest["versions"].items() if v},
+                    "verified_on": newest["executed_at"][:10],
+                }
+            )
+        counts = {v: sum(1 for c in claims if c["verdict"] == v) for v in render.VERDICT_LABELS}
+        return {"schema": 1, "article": "TensorFlow vs PyTorch", "counts": counts, "claims": claims}
+
+
+def engine_for(root: Path | str, **kwargs) -> Engine:
+    return Engine(Project.at(root), **kwargs)

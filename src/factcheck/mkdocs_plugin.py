@@ -1,0 +1,146 @@
+"""The one file that knows MkDocs: wires the engine into a build.
+
+on_config      load and check the registry; register the shortcode Markdown extension;
+               add the executed notebooks to the nav
+on_pre_build   execute what the cache lacks; check pages against the registry; check that
+               every claim's evidence ran and asserts (all before site/ is touched)
+on_files       publish the executed notebooks as pages (mkdocs-jupyter renders them)
+on_page_*      tell the resolver which page it is on; keep notebook outputs out of search
+on_post_build  write site/claims.json
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from mkdocs.config import config_options as opt
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File
+
+from .engine import Engine
+from .errors import FactcheckError
+from .notebooks import find_notebooks, read_notebook
+from .pages import scan_pages
+from .project import Project
+from .shortcodes import ShortcodeExtension
+
+log = logging.getLogger("mkdocs.plugins.factcheck")
+
+
+class FactcheckConfig(Config):
+    execute = opt.Type(bool, default=True)
+    """Run notebooks the cache lacks. Off: use whatever is already executed (fails if missing)."""
+    jobs = opt.Type(int, default=2)
+    """Notebooks executed in parallel."""
+    notebooks_nav_title = opt.Type(str, default="Notebooks")
+
+
+def _notebook_title(path: Path) -> str:
+    for cell in read_notebook(path).cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
+
+
+class FactcheckPlugin(BasePlugin[FactcheckConfig]):
+    def __init__(self):
+        self.engine: Engine | None = None
+        self.page: str | None = None
+
+    def _fail(self, exc: FactcheckError):
+        raise PluginError(f"{type(exc).__name__}:\n{exc}") from None
+
+    def on_config(self, config, **kwargs):
+        project = Project.at(Path(config.config_file_path).parent)
+        try:
+            self.engine = Engine(project, jobs=self.config.jobs, progress=log.info)
+        except FactcheckError as exc:
+            self._fail(exc)
+
+        def resolve(kind, arg, stash):
+            return self.engine.resolver(self.page)(kind, arg, stash)
+
+        config.markdown_extensions.append(ShortcodeExtension(resolve))
+        if config.nav is not None:
+            config.nav.append({self.config.notebooks_nav_title: self._notebook_nav(project)})
+        return config
+
+    def _notebook_nav(self, project: Project) -> list:
+        titles = {s.id: s.title for s in self.engine.registry.sections}
+        groups = defaultdict(list)
+        for path in find_notebooks(project.notebooks_dir):
+            rel = project.rel_notebook(path)
+            groups[rel.split("/")[0]].append({_notebook_title(path): f"notebooks/{rel}"})
+        order = [s.id for s in self.engine.registry.sections]
+        keys = sorted(groups, key=lambda k: (order.index(k) if k in order else len(order), k))
+        return [{titles.get(k, k.replace("-", " ").capitalize()): groups[k]} for k in keys]
+
+    def on_pre_build(self, config, **kwargs):
+        try:
+            if self.config.execute:
+                self.engine.execute()
+            self.engine.check_pages(scan_pages(Path(config.docs_dir)))
+            self.engine.verify_evidence()
+        except FactcheckError as exc:
+            self._fail(exc)
+
+    @event_priority(100)  # before mkdocs-jupyter wraps notebook files
+    def on_files(self, files, config, **kwargs):
+        project = self.engine.project
+        for path in find_notebooks(project.notebooks_dir):
+            rel = project.rel_notebook(path)
+            files.append(
+                File(
+                    f"notebooks/{rel}",
+                    src_dir=str(project.executed_dir),
+                    dest_dir=config.site_dir,
+                    use_directory_urls=config.use_directory_urls,
+                )
+            )
+        return files
+
+    def on_page_markdown(self, markdown, page, **kwargs):
+        self.page = page.file.src_uri
+        return markdown
+
+    def on_page_content(self, html, page, **kwargs):
+        if page.file.src_uri.endswith(".ipynb"):
+            return exclude_notebook_outputs_from_search(html)
+        return html
+
+    def on_post_build(self, config, **kwargs):
+        base = config.site_url or ""
+        urls = {f.src_uri: f.url for f in self._files} if getattr(self, "_files", None) else {}
+
+        def url_of(page: str) -> str:
+            return base + urls.get(page, page)
+
+        data = self.engine.claims_json(url_of)
+        Path(config.site_dir, "claims.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        log.info("Wrote claims.json (%d claims)", len(data["claims"]))
+
+    @event_priority(-100)  # after every plugin has added or replaced files
+    def on_nav(self, nav, config, files, **kwargs):
+        self._files = list(files)
+        return nav
+
+
+def exclude_notebook_outputs_from_search(html: str) -> str:
+    """Wrap each notebook output area, and the hidden copy of each code cell, in a
+    ``<section data-search-exclude>``: Material's search skips them (it tracks exclusion by
+    tag name, so the attribute has to sit on a tag the content does not nest)."""
+    soup = BeautifulSoup(html, "html.parser")
+    for div in soup.select("div.jp-OutputArea, div.clipboard-copy-txt"):
+        wrapper = soup.new_tag("section")
+        wrapper["data-search-exclude"] = ""
+        wrapper["class"] = "nb-search-excluded"
+        div.wrap(wrapper)
+    return str(soup)

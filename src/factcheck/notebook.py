@@ -1,0 +1,51 @@
+"""Helpers imported by the notebooks themselves (kept free of MkDocs and of the frameworks).
+
+``record(name, value)`` publishes a number or short text from a cell so that page prose
+can quote it with ``<!-- value: name -->``: the figure on the page is the figure the
+cell computed, never a typed copy.
+"""
+
+from __future__ import annotations
+
+from IPython.display import display
+
+VALUE_MIME = "application/vnd.framework-facts.value+json"
+
+
+def record(name: str, value, fmt: str = "{}", unit: str = "") -> None:
+    """Show ``value`` and publish it under ``name`` (lower-case words joined by '-' or '_')."""
+    text = fmt.format(value) + (f" {unit}" if unit else "")
+    raw = value.item() if hasattr(value, "item") else value
+    if not isinstance(raw, (int, float, str, bool)):
+        raw = str(raw)
+    display(
+        {VALUE_MIME: {"name": name, "value": raw, "text": text}, "text/plain": f"{name} = {text}"},
+        raw=True,
+    )
+
+
+def plot_style() -> None:
+    """Matplotlib settings that read well on the site's light and dark themes: SVG output,
+    transparent backgrounds and mid-grey text and axes."""
+    import matplotlib as mpl
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("svg")
+    grey = "#8a8a8a"
+    mpl.rcParams.update(
+        {
+            "figure.facecolor": "none",
+            "axes.facecolor": "none",
+            "savefig.facecolor": "none",
+            "savefig.transparent": True,
+            "text.color": grey,
+            "axes.labelcolor": grey,
+            "axes.edgecolor": grey,
+            "xtick.color": grey,
+            "ytick.color": grey,
+            "legend.frameon": False,
+            "figure.figsize": (6.4, 3.6),
+            "svg.hashsalt": "framework-facts",  # stable SVG ids, so rebuilds give identical output
+            "svg.fonttype": "none",  # text stays text: smaller files, searchable, themable
+        }
+    )

@@ -1,0 +1,184 @@
+"""Turn a claim and its executed evidence into page Markdown (pure functions, no MkDocs).
+
+The panel is Markdown that Material already knows how to draw (a heading with an explicit
+id, content tabs, fenced code); raw HTML pieces (outputs, badges) go through ``stash``,
+which Python-Markdown replaces with the HTML after parsing, so indentation cannot
+mangle them.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import textwrap
+from collections.abc import Callable, Iterable
+
+from .extract import VALUE_MIME, EvidenceCell
+from .registry import FRAMEWORK_LABELS, FRAMEWORKS, Claim
+
+Stash = Callable[[str], str]
+
+VERDICT_LABELS = {"holds": "Holds", "nuanced": "Nuanced", "outdated": "Outdated", "false": "False"}
+VERDICT_ICONS = {"holds": "✓", "nuanced": "≈", "outdated": "⌛", "false": "✗"}
+ARTICLE = "the article"
+
+
+def verdict_badge(verdict: str) -> str:
+    return (
+        f'<span class="verdict-badge verdict-badge--{verdict}" title="Verdict: {VERDICT_LABELS[verdict]}">'
+        f'<span aria-hidden="true">{VERDICT_ICONS[verdict]}</span> {VERDICT_LABELS[verdict]}</span>'
+    )
+
+
+def _text_block(text: str, css: str) -> str:
+    return f'<pre class="{css}">{html.escape(text.rstrip())}</pre>'
+
+
+def output_html(output: dict, alt: str) -> str | None:
+    """One nbformat output as HTML; None for outputs a panel leaves out (stderr)."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        if output.get("name") == "stderr":
+            return None
+        return _text_block(output.get("text", ""), "nb-stream")
+    if kind in ("execute_result", "display_data"):
+        data = output.get("data", {})
+        if "image/svg+xml" in data:
+            svg = data["image/svg+xml"]
+            svg = svg if isinstance(svg, str) else "".join(svg)
+            return f'<figure class="nb-figure" role="img" aria-label="{html.escape(alt)}">{svg}</figure>'
+        if "image/png" in data:
+            png = data["image/png"].replace("\n", "")
+            base64.b64decode(png[:64] + "=" * (-len(png[:64]) % 4))  # fail loudly on garbage
+            img = f'<img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
+            return f'<figure class="nb-figure">{img}</figure>'
+        if "text/html" in data:
+            return f'<div class="nb-html">{data["text/html"]}</div>'
+        if VALUE_MIME in data:
+            return _text_block(data["text/plain"], "nb-result")
+        if "text/plain" in data:
+            return _text_block(data["text/plain"], "nb-result")
+        return None
+    if kind == "error":
+        return _text_block(f"{output.get('ename')}: {output.get('evalue')}", "nb-error")
+    return None
+
+
+def outputs_html(cell: EvidenceCell) -> str:
+    alt = f"Figure produced by cell {cell.index + 1} of {cell.notebook}"
+    parts = [h for o in cell.outputs if (h := output_html(o, alt))]
+    if not parts:
+        parts = ['<p class="nb-no-output">(no output: the assertions passed silently)</p>']
+    # data-search-exclude keeps executed output out of the search index; a <section> is used
+    # because Material's search parser tracks exclusion by tag name and outputs hold no sections.
+    return '<section class="nb-outputs" data-search-exclude>' + "".join(parts) + "</section>"
+
+
+def _fence(source: str, title: str) -> str:
+    longest = max((len(run) for run in source.split("`") if run == ""), default=0)
+    ticks = "`" * max(3, longest + 1)
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("```"):
+            ticks = "`" * max(len(ticks), len(stripped) - len(stripped.lstrip("`")) + 1)
+    return f'{ticks} python title="{title}"\n{source.rstrip()}\n{ticks}'
+
+
+def cell_caption(cell: EvidenceCell, notebook_link: str) -> str:
+    timing = f", ran in {cell.seconds:.2f} s" if cell.seconds is not None else ""
+    return (
+        f'<small class="nb-caption">[{cell.notebook}]({notebook_link}) · cell {cell.index + 1}'
+        f" · execution count {cell.execution_count}{timing}</small>"
+    )
+
+
+def framework_tab(framework: str, cells: list[EvidenceCell], notebook_link: str, stash: Stash) -> str:
+    body = []
+    for cell in cells:
+        body.append(_fence(cell.source, f"{FRAMEWORK_LABELS[framework]} · {cell.tag}"))
+        body.append(stash(outputs_html(cell)))
+        body.append(cell_caption(cell, notebook_link))
+    content = textwrap.indent("\n\n".join(body), "    ")
+    return f'=== "{FRAMEWORK_LABELS[framework]}"\n\n{content}\n'
+
+
+def sources_markdown(claim: Claim) -> str:
+    items = "\n".join(f"    - [{s.title}]({s.url}) ({s.date})" for s in claim.sources)
+    return f'??? info "Sources ({len(claim.sources)})"\n\n{items}\n'
+
+
+def claim_panel(
+    claim: Claim,
+    cells: dict[str, list[EvidenceCell]],
+    notebook_links: dict[str, str],
+    stash: Stash,
+    heading_level: int = 3,
+) -> str:
+    """The whole panel for one claim, as Markdown with stashed HTML."""
+    hashes = "#" * heading_level
+    header = stash(
+        '<div class="claim-meta">'
+        f"{verdict_badge(claim.verdict)}"
+        f'<button class="claim-copy-link" type="button" data-claim="{claim.id}" '
+        f'title="Copy a permanent link to this claim">Copy link</button>'
+        f'<code class="claim-id">{claim.id}</code>'
+        "</div>"
+    )
+    quote = f"> “{claim.quote}”\n> — {ARTICLE}, *{claim.section.title}*"
+    tabs = "\n".join(framework_tab(fw, cells[fw], notebook_links[fw], stash) for fw in FRAMEWORKS)
+    return (
+        f"{hashes} {claim.claim} {{ #{claim.id} .claim-title }}\n\n"
+        f'<div class="claim-panel claim-panel--{claim.verdict}" data-claim="{claim.id}" markdown>\n\n'
+        f"{header}\n\n{quote}\n{{ .claim-quote }}\n\n"
+        f'<p class="claim-explanation" markdown>**{VERDICT_LABELS[claim.verdict]}.** {claim.explanation}</p>\n\n'
+        f'<div class="claim-evidence" markdown>\n\n{tabs}\n</div>\n\n'
+        f"{sources_markdown(claim)}\n"
+        "</div>\n"
+    )
+
+
+def _short(version: str | None) -> str:
+    return (version or "not installed").split("+")[0]
+
+
+def provenance(records: Iterable[dict]) -> str:
+    """'Verified with TensorFlow x, PyTorch y, Python z on <date>, <CPU>' from execution records."""
+    records = list(records)
+    if not records:
+        return ""
+    versions = {k: sorted({_short(r["versions"].get(k)) for r in records}) for k in ("tensorflow", "torch", "python")}
+    dates = sorted({r["executed_at"][:10] for r in records})
+    machines = sorted({f"{r['machine']['cpu']} ({r['machine']['cores']} cores)" for r in records})
+    when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+    return (
+        '<p class="provenance" markdown>:material-check-decagram: Verified with '
+        f"TensorFlow {' / '.join(versions['tensorflow'])}, PyTorch {' / '.join(versions['torch'])}, "
+        f"Python {' / '.join(versions['python'])} on {when}, {'; '.join(machines)}.</p>"
+    )
+
+
+def _claim_link(claim: Claim, placed: dict[str, str], link: Callable[[str], str]) -> str:
+    page = placed.get(claim.id)
+    text = claim.claim.replace("|", "\\|")
+    return f"[{text}]({link(page)}#{claim.id})" if page else text
+
+
+def scoreboard(registry, placed: dict[str, str], link: Callable[[str], str]) -> str:
+    """Every claim with its section and verdict, plus counts per verdict (from the registry)."""
+    counts = {v: sum(1 for c in registry if c.verdict == v) for v in VERDICT_LABELS}
+    summary = " · ".join(f"{verdict_badge(v)} {n}" for v, n in counts.items())
+    rows = ["| Claim | Section | Verdict |", "| --- | --- | --- |"]
+    for claim in sorted(registry, key=lambda c: (c.section.order, c.id)):
+        rows.append(f"| {_claim_link(claim, placed, link)} | {claim.section.title} | {verdict_badge(claim.verdict)} |")
+    return f'<p class="verdict-counts">{summary} (of {len(registry)} claims)</p>\n\n' + "\n".join(rows) + "\n"
+
+
+def outdated_claims(registry, placed: dict[str, str], link: Callable[[str], str]) -> str:
+    """The claims judged outdated, each with its newest dated source."""
+    items = []
+    for claim in sorted(registry, key=lambda c: (c.section.order, c.id)):
+        if claim.verdict != "outdated":
+            continue
+        newest = max(claim.sources, key=lambda s: s.date)
+        items.append(f"- {_claim_link(claim, placed, link)}: [{newest.title}]({newest.url}) ({newest.date})")
+    return "\n".join(items) + "\n" if items else "No claim is judged outdated.\n"

@@ -1,0 +1,102 @@
+"""Build small throwaway projects (claims, notebooks, pages) for engine tests."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import nbformat
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+SECTIONS = {"sections": [{"id": "demo", "title": "Demo Section", "order": 1}]}
+
+
+def notebook(cells: list) -> nbformat.NotebookNode:
+    """``cells``: ("md", text) or ("code", source, [tags])."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for spec in cells:
+        if spec[0] == "md":
+            nb.cells.append(nbformat.v4.new_markdown_cell(textwrap.dedent(spec[1]).strip()))
+        else:
+            tags = spec[2] if len(spec) > 2 else []
+            cell = nbformat.v4.new_code_cell(textwrap.dedent(spec[1]).strip())
+            if tags:
+                cell.metadata["tags"] = list(tags)
+            nb.cells.append(cell)
+    return nb
+
+
+def claim(cid: str, notebook: str = "demo/basic.ipynb", tf_cells=("tf-check",), pt_cells=("pt-check",), **extra):
+    entry = {
+        "id": cid,
+        "section": "demo",
+        "claim": f"A demo claim called {cid}.",
+        "quote": "Short words from the article.",
+        "verdict": "holds",
+        "explanation": "The cells below assert it. They would fail if it stopped being true.",
+        "evidence": {
+            "tensorflow": {"notebook": notebook, "cells": list(tf_cells)},
+            "pytorch": {"notebook": notebook, "cells": list(pt_cells)},
+        },
+        "sources": [{"url": "https://example.org/release-notes", "title": "Release notes", "date": "2024-01-02"}],
+    }
+    entry.update(extra)
+    return entry
+
+
+BASIC = [
+    ("md", "# Basic demo\n\nA notebook that passes."),
+    ("code", "x = 21"),
+    ("code", "y = x * 2\nassert y == 42\nprint('tf side', y)", ["tf-check"]),
+    ("code", "z = x + 21\nassert z == 42\nprint('torch side', z)", ["pt-check"]),
+]
+
+
+class DemoProject:
+    """A project tree in ``root`` with one section, one page and notebooks under demo/."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        for sub in ("claims", "notebooks/demo", "docs"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.write_yaml("claims/sections.yaml", SECTIONS)
+        (self.root / "requirements.lock").write_text("demo==1.0\n")
+
+    def write_yaml(self, rel: str, data) -> Path:
+        path = self.root / rel
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    def write_notebook(self, rel: str, cells: list) -> Path:
+        path = self.root / "notebooks" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook(cells), path)
+        return path
+
+    def write_claims(self, claims: list, name: str = "demo.yaml") -> Path:
+        return self.write_yaml(f"claims/{name}", {"claims": claims})
+
+    def write_page(self, text: str, name: str = "demo.md") -> Path:
+        path = self.root / "docs" / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    def basic(self, claim_ids=("demo-basic-claim",)) -> DemoProject:
+        self.write_notebook("demo/basic.ipynb", BASIC)
+        self.write_claims([claim(cid) for cid in claim_ids])
+        self.write_page("# Demo { #demo }\n\n" + "\n\n".join(f"<!-- claim: {cid} -->" for cid in claim_ids) + "\n")
+        return self
+
+    def with_site_config(self) -> DemoProject:
+        """Copy the real site's mkdocs.yml, theme overrides and assets, with a demo nav."""
+        config = (REPO / "mkdocs.yml").read_text()
+        config = config.split("\nnav:\n")[0] + "\nnav:\n  - Home: index.md\n  - Demo: demo.md\n"
+        (self.root / "mkdocs.yml").write_text(config)
+        shutil.copytree(REPO / "overrides", self.root / "overrides", dirs_exist_ok=True)
+        shutil.copytree(REPO / "docs" / "assets", self.root / "docs" / "assets", dirs_exist_ok=True)
+        (self.root / "docs" / "index.md").write_text("# Home { #home }\n\nSee [the demo](demo.md).\n")
+        return self
