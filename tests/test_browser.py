@@ -1,0 +1,132 @@
+"""A real browser (Debian's Chromium through Playwright) on the built site."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from builders import REPO
+
+from factcheck import load_registry
+
+pytestmark = [pytest.mark.site, pytest.mark.browser]
+SHOTS = REPO / "test-output" / "screenshots"
+REGISTRY = load_registry(REPO / "claims", REPO / "notebooks")
+PARADIGM = REGISTRY.in_section("paradigm")
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(site):
+    """Serve site/ under the URL path it was built for (site_url's path), on loopback."""
+    root = Path(tempfile.mkdtemp(prefix="ff-serve-"))
+    mount = root / site.base_path.strip("/") if site.base_path.strip("/") else root
+    mount.parent.mkdir(parents=True, exist_ok=True)
+    if mount != root:
+        mount.symlink_to(site.dir, target_is_directory=True)
+    else:
+        shutil.rmtree(root)
+        root = site.dir
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}{site.base_path}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.fail("Debian's chromium is not installed: run 'make browser' (the test command does)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def test_paradigm_page_shows_both_frameworks_side_by_side_with_outputs(page, base_url):
+    assert PARADIGM, "the Programming Paradigm section has no claims"
+    page.goto(base_url + "paradigm/")
+    panel = page.locator(f'.claim-panel[data-claim="{PARADIGM[0].id}"]')
+    panel.locator(".verdict-badge").wait_for()
+    blocks = panel.locator(".claim-evidence .tabbed-block")
+    assert blocks.count() == 2
+    tf_box, pt_box = blocks.nth(0).bounding_box(), blocks.nth(1).bounding_box()
+    assert tf_box and pt_box, "both framework columns are visible"
+    assert pt_box["x"] > tf_box["x"] + tf_box["width"] / 2 and abs(pt_box["y"] - tf_box["y"]) < 5, "side by side"
+    assert blocks.nth(0).locator(".nb-outputs").first.is_visible()
+    assert blocks.nth(1).locator(".nb-outputs").first.is_visible()
+    page.screenshot(path=str(SHOTS / "paradigm-light-1280.png"), full_page=False)
+    page.screenshot(path=str(SHOTS / "paradigm-light-1280-full.png"), full_page=True)
+
+
+def test_dark_mode_switch_recolours_the_page(page, base_url):
+    page.goto(base_url + "paradigm/")
+    assert page.get_attribute("body", "data-md-color-scheme") == "default"
+    page.locator('label[title="Switch to dark mode"]').click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    background = page.evaluate("getComputedStyle(document.querySelector('.md-main')).backgroundColor")
+    assert background != "rgb(255, 255, 255)"
+    page.locator(".claim-panel").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "paradigm-dark-1280.png"))
+
+
+def test_a_claim_permalink_lands_on_that_claim(page, base_url):
+    claim = PARADIGM[-1]
+    page.goto(base_url + f"paradigm/#{claim.id}")
+    heading = page.locator(f"#{claim.id}")
+    heading.wait_for()
+    page.wait_for_timeout(300)
+    box = heading.bounding_box()
+    assert box is not None and 0 <= box["y"] < 400, f"claim heading at y={box and box['y']}"
+    page.screenshot(path=str(SHOTS / "paradigm-permalink.png"))
+
+
+def test_fw_parameter_opens_the_pytorch_tab_on_a_phone(browser, base_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(base_url + f"paradigm/?fw=pytorch#{PARADIGM[0].id}")
+    panel = page.locator(f'.claim-panel[data-claim="{PARADIGM[0].id}"]')
+    blocks = panel.locator(".claim-evidence .tabbed-block")
+    blocks.nth(1).wait_for(state="visible")
+    assert not blocks.nth(0).is_visible(), "on a phone only the chosen framework's tab shows"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"page overflows horizontally ({width}px)"
+    page.screenshot(path=str(SHOTS / "paradigm-pytorch-390.png"))
+    context.close()
+
+
+def test_search_finds_a_claim_by_its_words(page, base_url):
+    claim = PARADIGM[0]
+    phrase = " ".join(claim.claim.rstrip(".").split()[:4])
+    page.goto(base_url)
+    page.locator('label[for="__search"]').first.click()
+    page.locator("input.md-search__input").fill(phrase)
+    result = page.locator(".md-search-result__item a").first
+    result.wait_for(timeout=15000)
+    hrefs = page.locator(".md-search-result__item a").evaluate_all("els => els.map(e => e.href)")
+    assert any("/paradigm/" in h for h in hrefs), hrefs
+    page.screenshot(path=str(SHOTS / "search.png"))

@@ -1,0 +1,79 @@
+"""Claim panels, outputs and provenance render from registry and executed cells alone."""
+
+import markdown
+from builders import BASIC
+
+from factcheck import Engine, Project
+from factcheck.extract import EvidenceCell
+from factcheck.mkdocs_plugin import exclude_notebook_outputs_from_search
+from factcheck.render import output_html, outputs_html, provenance
+from factcheck.shortcodes import ShortcodeExtension
+
+
+def cell(outputs, source="assert True"):
+    return EvidenceCell("demo/x.ipynb", "tag", 2, source, tuple(outputs), 3, 0.25)
+
+
+def test_stdout_is_escaped_and_stderr_left_out():
+    html = outputs_html(
+        cell([{"output_type": "stream", "name": "stdout", "text": "<b>1 < 2</b>\n"},
+              {"output_type": "stream", "name": "stderr", "text": "noisy warning\n"}])
+    )
+    assert "&lt;b&gt;1 &lt; 2&lt;/b&gt;" in html
+    assert "noisy warning" not in html
+
+
+def test_outputs_are_kept_out_of_search():
+    html = outputs_html(cell([{"output_type": "stream", "name": "stdout", "text": "x\n"}]))
+    assert html.startswith('<section class="nb-outputs" data-search-exclude>')
+    assert html.count("<section") == 1
+
+
+def test_images_and_tables_render_with_alt_text():
+    png = {"output_type": "display_data", "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}}
+    assert 'alt="Figure produced by' in output_html(png, "Figure produced by cell 3")
+    table = {"output_type": "execute_result", "data": {"text/html": "<table><tr><td>1</td></tr></table>"}}
+    assert '<div class="nb-html"><table>' in output_html(table, "")
+
+
+def test_silent_cells_say_so():
+    assert "assertions passed silently" in outputs_html(cell([]))
+
+
+def test_provenance_names_versions_date_and_cpu():
+    record = {
+        "executed_at": "2026-11-25T10:00:00+00:00",
+        "versions": {"python": "3.11.7", "tensorflow": "2.21.0", "torch": "2.14.1+cu130"},
+        "machine": {"cpu": "Example CPU", "cores": 2},
+    }
+    text = provenance([record, record])
+    assert "Verified with TensorFlow 2.21.0, PyTorch 2.14.1, Python 3.11.7 on 2026-11-25, Example CPU (2 cores)." in text
+
+
+def test_panel_markdown_becomes_heading_badge_tabs_and_outputs(demo):
+    demo.basic()
+    eng = Engine(Project.at(demo.root), progress=lambda line: None)
+    eng.execute()
+    eng.check_pages({"demo.md": (demo.root / "docs" / "demo.md").read_text()})
+    md = markdown.Markdown(
+        extensions=[ShortcodeExtension(lambda k, a, s: eng.resolver("demo.md")(k, a, s)), "attr_list", "md_in_html",
+                    "admonition", "pymdownx.details", "pymdownx.superfences", "pymdownx.tabbed"],
+        extension_configs={"pymdownx.tabbed": {"alternate_style": True}},
+    )
+    html = md.convert("<!-- claim: demo-basic-claim -->\n\n<!-- provenance -->\n")
+    assert '<h3 class="claim-title" id="demo-basic-claim">' in html
+    assert "verdict-badge--holds" in html
+    assert '<label for="__tabbed_1_1">TensorFlow</label><label for="__tabbed_1_2">PyTorch</label>' in html
+    assert "tf side 42" in html and "torch side 42" in html
+    assert 'href="notebooks/demo/basic.ipynb"' in html
+    assert "Verified with TensorFlow" in html
+
+
+def test_notebook_page_outputs_are_wrapped_for_search_exclusion():
+    html = '<div class="jp-Cell"><div class="jp-OutputArea"><div><pre>42</pre></div></div></div>'
+    wrapped = exclude_notebook_outputs_from_search(html)
+    assert '<section class="nb-search-excluded" data-search-exclude=""><div class="jp-OutputArea">' in wrapped
+
+
+def test_basic_fixture_has_tagged_evidence():
+    assert [c[2] for c in BASIC if len(c) > 2] == [["tf-check"], ["pt-check"]]

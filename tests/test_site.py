@@ -1,0 +1,189 @@
+"""The real site: strict build, links and anchors, search index, claims.json, provenance."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from functools import cache
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+from builders import REPO
+
+from factcheck import load_registry
+
+pytestmark = pytest.mark.site
+REGISTRY = load_registry(REPO / "claims", REPO / "notebooks")
+SECTION_PAGES = [s.id for s in REGISTRY.sections]
+
+
+def test_strict_build_logs_no_warning(site):
+    assert "WARNING" not in site.build_log, site.build_log
+
+
+@cache
+def _soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _ids(path: Path) -> set[str]:
+    soup = _soup(path)
+    return {el["id"] for el in soup.find_all(id=True)} | {el["name"] for el in soup.find_all("a", attrs={"name": True})}
+
+
+def _target(site, page: Path, ref: str) -> tuple[Path | None, str]:
+    """Resolve a link found in ``page`` to (file in site/, fragment); None for external links."""
+    url = urlparse(ref)
+    if url.scheme in ("mailto", "data", "javascript"):
+        return None, ""
+    if url.scheme or url.netloc:
+        if url.netloc != "framework-facts.github.io":
+            return None, ""
+        path = url.path
+    elif url.path.startswith("/"):
+        path = url.path
+    else:
+        page_url = "/" + page.relative_to(site.dir).as_posix()
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(page_url), url.path)) if url.path else page_url
+        path = path + "/" if url.path.endswith("/") and not path.endswith("/") else path
+        return _as_file(site.dir, path), unquote(url.fragment)
+    if not path.startswith(site.base_path):
+        return site.dir / "__outside_the_site__", ""
+    return _as_file(site.dir, "/" + path[len(site.base_path):]), unquote(url.fragment)
+
+
+def _as_file(root: Path, path: str) -> Path:
+    target = root / path.lstrip("/")
+    if path.endswith("/") or target.is_dir():
+        target = target / "index.html"
+    return target
+
+
+def test_every_internal_link_and_anchor_resolves(site):
+    broken = []
+    for page in sorted(site.dir.rglob("*.html")):
+        soup = _soup(page)
+        refs = [a.get("href") for a in soup.find_all(["a", "link"], href=True)]
+        refs += [el.get("src") for el in soup.find_all(["img", "script"], src=True)]
+        for ref in refs:
+            target, fragment = _target(site, page, ref)
+            if target is None:
+                continue
+            where = f"{page.relative_to(site.dir)} -> {ref}"
+            if not target.is_file():
+                broken.append(f"{where}: no such file")
+            elif fragment and target.suffix == ".html" and fragment not in _ids(target):
+                broken.append(f"{where}: no element with id {fragment!r}")
+    assert not broken, "\n".join(broken[:40])
+
+
+def _search_index(site) -> dict:
+    return json.loads((site.dir / "search" / "search_index.json").read_text())
+
+
+def test_search_index_finds_every_claim_by_its_words(site):
+    text = " ".join(doc["title"] + " " + doc["text"] for doc in _search_index(site)["docs"])
+    missing = [c.id for c in REGISTRY if c.claim.split(".")[0][:60] not in text]
+    assert not missing
+
+
+def _executed_stream_lines() -> set[str]:
+    lines = set()
+    for path in (REPO / "build" / "executed" / "notebooks").rglob("*.ipynb"):
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stdout":
+                    text = "".join(out["text"]) if isinstance(out["text"], list) else out["text"]
+                    lines.update(line.strip() for line in text.splitlines() if len(line.strip()) >= 24)
+    return lines
+
+
+def test_search_index_holds_no_executed_output(site):
+    index = json.dumps(_search_index(site)["docs"], ensure_ascii=False)
+    index = re.sub(r"<[^>]+>", "", index)
+    outputs = _executed_stream_lines()
+    assert outputs, "expected executed notebooks with printed output"
+    leaked = sorted(line for line in outputs if json.dumps(line, ensure_ascii=False)[1:-1] in index)
+    assert not leaked, leaked[:10]
+
+
+def test_search_index_is_under_one_megabyte(site):
+    size = (site.dir / "search" / "search_index.json").stat().st_size
+    assert size <= 1_000_000, f"search index is {size} bytes"
+
+
+def test_claims_json_lists_every_claim_with_a_resolvable_url(site):
+    data = json.loads((site.dir / "claims.json").read_text())
+    assert {c["id"] for c in data["claims"]} == {c.id for c in REGISTRY}
+    assert sum(data["counts"].values()) == len(REGISTRY)
+    for entry in data["claims"]:
+        target, fragment = _target(site, site.dir / "index.html", entry["url"])
+        assert target is not None and target.is_file(), entry["url"]
+        assert fragment == entry["id"] and fragment in _ids(target)
+        for fw in ("tensorflow", "pytorch"):
+            assert entry["evidence"][fw]["passed"] is True
+            assert entry["evidence"][fw]["cells"][0]["execution_count"] >= 1
+        assert entry["versions"]["tensorflow"] and entry["versions"]["torch"] and entry["verified_on"]
+
+
+@pytest.mark.parametrize("section", SECTION_PAGES)
+def test_section_page_ends_with_provenance_from_the_execution_record(site, section):
+    if not REGISTRY.in_section(section) and section != "conclusion":
+        pytest.skip("no claims in this section yet")
+    html = site.page(section)
+    if section == "conclusion" and not any(p == f"{section}.md" for p in _placed().values()):
+        return
+    assert re.search(r"Verified with TensorFlow 2\.\d+\.\d+, PyTorch 2\.\d+\.\d+, Python 3\.\d+\.\d+ on \d{4}-\d{2}-\d{2}, ",
+                     html)
+
+
+@cache
+def _placed() -> dict:
+    from factcheck.pages import claim_pages, scan_pages
+
+    return claim_pages(scan_pages(REPO / "docs"), REGISTRY)
+
+
+def test_every_claim_panel_has_its_anchor_badge_and_both_frameworks(site):
+    for cid, page in _placed().items():
+        soup = _soup(site.dir / page.removesuffix(".md") / "index.html")
+        heading = soup.find(id=cid)
+        assert heading is not None and heading.name == "h3", cid
+        panel = heading.find_next_sibling("div", class_="claim-panel")
+        assert panel["data-claim"] == cid
+        assert panel.select_one(".verdict-badge")
+        labels = [label.get_text(strip=True) for label in panel.select(".claim-evidence .tabbed-labels label")]
+        assert labels == ["TensorFlow", "PyTorch"], cid
+        assert len(panel.select(".nb-outputs")) >= 2
+
+
+def test_every_heading_has_an_explicit_id():
+    missing = []
+    for page in sorted((REPO / "docs").glob("*.md")):
+        in_fence = False
+        for number, line in enumerate(page.read_text().splitlines(), start=1):
+            if line.startswith("```"):
+                in_fence = not in_fence
+            if not in_fence and re.match(r"#{1,6} ", line) and not re.search(r"\{ #[a-z0-9-]+[^}]*\}\s*$", line):
+                missing.append(f"docs/{page.name}:{number}: {line}")
+    assert not missing, "headings need an explicit id, e.g. '## TensorFlow { #paradigm-tensorflow }':\n" + "\n".join(
+        missing
+    )
+
+
+def test_notebook_pages_link_the_executed_download_and_colab(site):
+    pages = sorted((site.dir / "notebooks").glob("*/*/index.html"))
+    assert pages
+    for page in pages:
+        soup = _soup(page)
+        download = soup.select_one(".nb-actions a[download]")
+        target, _ = _target(site, page, download["href"])
+        executed = json.loads(target.read_text())
+        assert any(cell.get("outputs") for cell in executed["cells"]), f"{target} is not the executed notebook"
+        colab = soup.select_one('.nb-actions a[href^="https://colab.research.google.com/github/"]')
+        source = colab["href"].split("/blob/main/")[1]
+        assert (REPO / source).is_file(), colab["href"]
