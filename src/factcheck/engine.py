@@ -13,6 +13,8 @@ import posixpath
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
 from . import render
 from .errors import EvidenceError, ExecutionError, PageError, RegistryError
 from .executor import Executor, Failure, RunReport
@@ -80,7 +82,25 @@ class Engine:
 
     def check_pages(self, pages: dict[str, str]) -> dict[str, str]:
         self.placed = claim_pages(pages, self.registry, set(self.values()))
+        if any("decision-guide" in text for text in pages.values()):
+            self.decision_guide()
         return self.placed
+
+    def decision_guide(self) -> list[dict]:
+        """Rows of ``data/decision-guide.yaml``; every row must cite known claims."""
+        path = self.project.root / "data" / "decision-guide.yaml"
+        try:
+            rows = yaml.safe_load(path.read_text())["rows"]
+        except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+            raise PageError(f"{path}: cannot read the decision guide ({exc})") from None
+        for number, row in enumerate(rows, start=1):
+            missing = [k for k in ("need", "pick", "because", "claims") if not row.get(k)]
+            if missing:
+                raise PageError(f"{path}: row {number}, field {missing[0]!r} is missing")
+            unknown = [cid for cid in row["claims"] if cid not in self.registry]
+            if unknown:
+                raise PageError(f"{path}: row {number}, field 'claims' names unknown claim {unknown[0]!r}")
+        return rows
 
     def cells(self, claim_id: str) -> dict[str, list]:
         claim = self.registry[claim_id]
@@ -133,6 +153,8 @@ class Engine:
                 return render.scoreboard(self.registry, self.placed, link)
             if kind == "outdated-claims":
                 return render.outdated_claims(self.registry, self.placed, link)
+            if kind == "decision-guide":
+                return render.decision_guide(self.decision_guide(), self.registry, self.placed, link)
             if kind == "claim-count":
                 return str(len(self.registry))
             if kind == "verdict-count":

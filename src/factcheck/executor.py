@@ -167,6 +167,17 @@ def _short_error(ename: str, evalue: str, traceback: str = "") -> str:
     return text if len(text) < 600 else text[:600] + " ..."
 
 
+def _crash_hint(nb) -> str:
+    """Point at the usual culprit when a notebook loads both frameworks."""
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    if "import torch" in code and ("import tensorflow" in code or "import keras" in code):
+        return (
+            "; this notebook loads both frameworks: import torch, torchvision and torch._inductor"
+            " before tensorflow (see CONTRIBUTING.md)"
+        )
+    return ""
+
+
 def _execute(job: dict) -> dict:
     """Run one notebook in a fresh kernel (called in a worker process)."""
     from nbclient import NotebookClient
@@ -198,7 +209,7 @@ def _execute(job: dict) -> dict:
     except CellTimeoutError:
         failure = ("timeout", f"no result within {job['timeout']} s (cell timeout)")
     except DeadKernelError:
-        failure = ("dead-kernel", "the kernel died (a segfault, abort or out-of-memory kill)")
+        failure = ("dead-kernel", "the kernel died (a segfault, abort or out-of-memory kill)" + _crash_hint(nb))
     except RuntimeError as exc:
         if current["index"] is None:
             failure = ("kernel-start", _short_error(type(exc).__name__, str(exc)))

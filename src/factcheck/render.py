@@ -182,3 +182,12 @@ def outdated_claims(registry, placed: dict[str, str], link: Callable[[str], str]
         newest = max(claim.sources, key=lambda s: s.date)
         items.append(f"- {_claim_link(claim, placed, link)}: [{newest.title}]({newest.url}) ({newest.date})")
     return "\n".join(items) + "\n" if items else "No claim is judged outdated.\n"
+
+
+def decision_guide(rows: list[dict], registry, placed: dict[str, str], link: Callable[[str], str]) -> str:
+    """'If you need X, pick Y', each row linked to the claims whose evidence backs it."""
+    lines = ["| If you need | Pick | Why | Evidence |", "| --- | --- | --- | --- |"]
+    for row in rows:
+        refs = ", ".join(f"[{cid}]({link(placed[cid])}#{cid})" if cid in placed else cid for cid in row["claims"])
+        lines.append(f"| {row['need']} | **{row['pick']}** | {row['because']} | {refs} |")
+    return "\n".join(lines) + "\n"
