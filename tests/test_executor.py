@@ -154,3 +154,18 @@ def test_shards_split_notebooks_without_overlap():
     assert all(shards)
     with pytest.raises(ValueError, match="i/n"):
         select_shard(notebooks, "4/3")
+
+
+def test_machine_paths_and_addresses_never_reach_the_outputs(demo):
+    cells = [
+        ("md", "# Paths"),
+        ("code", "import os, sys, tempfile\nprint(sys.prefix, os.getcwd(), tempfile.gettempdir())\nprint(object())", ["tf-check"]),
+        ("code", "assert True", ["pt-check"]),
+    ]
+    demo.write_notebook("demo/paths.ipynb", cells)
+    Executor(Project.at(demo.root), progress=lambda line: None).run()
+    text = Project.at(demo.root).executed_notebook("demo/paths.ipynb").read_text()
+    import sys
+
+    assert sys.prefix not in text and str(demo.root) not in text and "/tmp" not in text
+    assert "$VENV" in text and "$REPO" in text and "0x…" in text

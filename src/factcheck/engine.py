@@ -26,8 +26,15 @@ from .registry import FRAMEWORKS, Registry, load_registry
 
 
 class Engine:
-    def __init__(self, project: Project, jobs: int = 2, progress: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        project: Project,
+        jobs: int = 2,
+        progress: Callable[[str], None] | None = None,
+        repo_url: str | None = None,
+    ):
         self.project = project
+        self.repo_url = repo_url
         self.registry: Registry = load_registry(project.claims_dir, project.notebooks_dir)
         self.executor = Executor(project, self.registry, jobs=jobs, progress=progress)
         self.placed: dict[str, str] = {}
@@ -141,7 +148,7 @@ class Engine:
             if kind == "claim":
                 claim = self.registry[arg]
                 links = {fw: link(f"notebooks/{ev.notebook}") for fw, ev in claim.evidence.items()}
-                return render.claim_panel(claim, self.cells(arg), links, stash)
+                return render.claim_panel(claim, self.cells(arg), links, stash, repo_url=self.repo_url)
             if kind == "value":
                 values = values if values is not None else self.values()
                 if arg not in values:
@@ -164,6 +171,14 @@ class Engine:
         return resolve
 
     # -- site data ------------------------------------------------------------------------
+    def badges(self) -> dict[str, str]:
+        """Files for embeddable verdict badges: badges/<id>.svg and badges/<id>.json."""
+        files = {}
+        for claim in self.registry:
+            files[f"badges/{claim.id}.svg"] = render.badge_svg(claim.id, claim.verdict)
+            files[f"badges/{claim.id}.json"] = json.dumps(render.badge_endpoint(claim.id, claim.verdict)) + "\n"
+        return files
+
     def claims_json(self, url_of: Callable[[str], str]) -> dict:
         """Machine-readable record of every claim (``url_of(page)`` gives a page's URL)."""
         claims = []

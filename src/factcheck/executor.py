@@ -31,7 +31,7 @@ from .notebooks import cell_tags, find_notebooks, notebook_settings, read_notebo
 from .project import Project
 
 DEFAULT_CELL_TIMEOUT = 300  # seconds per cell; a notebook may set metadata.factcheck.timeout
-KEY_VERSION = "1"  # bump to invalidate every cache entry after a change to execution itself
+KEY_VERSION = "2"  # bump to invalidate every cache entry after a change to execution itself
 
 # What the kernel inherits: quiet TensorFlow logs, fixed hashing, no GPU probing noise.
 KERNEL_ENV = {
@@ -167,6 +167,42 @@ def _short_error(ename: str, evalue: str, traceback: str = "") -> str:
     return text if len(text) < 600 else text[:600] + " ..."
 
 
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
+
+
+def machine_paths(project_root: Path) -> list[tuple[str, str]]:
+    """Build-machine paths that must not reach the site, longest first, with their stand-ins."""
+    import tempfile
+
+    pairs = {
+        str(Path(sys.prefix).resolve()): "$VENV",
+        str(Path(sys.base_prefix).resolve()): "$PYTHON_HOME",
+        str(Path(project_root).resolve()): "$REPO",
+        str(Path(tempfile.gettempdir()).resolve()): "$TMPDIR",
+        str(Path.home()): "$HOME",
+    }
+    return sorted(((k, v) for k, v in pairs.items() if len(k) > 1), key=lambda kv: -len(kv[0]))
+
+
+def sanitize_text(text: str, paths: list[tuple[str, str]]) -> str:
+    for path, stand_in in paths:
+        text = text.replace(path, stand_in)
+    return _ADDRESS.sub("0x…", text)
+
+
+def sanitize_outputs(nb, paths: list[tuple[str, str]]) -> None:
+    """Replace machine paths and memory addresses in text outputs (they vary per machine and run)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = sanitize_text(output["text"], paths)
+            if output.get("output_type") == "error":
+                output["traceback"] = [sanitize_text(line, paths) for line in output.get("traceback", [])]
+            for mime in ("text/plain", "text/html"):
+                if mime in output.get("data", {}):
+                    output["data"][mime] = sanitize_text(output["data"][mime], paths)
+
+
 def _crash_hint(nb) -> str:
     """Point at the usual culprit when a notebook loads both frameworks."""
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
@@ -227,6 +263,7 @@ def _execute(job: dict) -> dict:
         return out
     import nbformat
 
+    sanitize_outputs(nb, machine_paths(Path(job["root"])))
     cache_nb = Path(job["cache_nb"])
     cache_nb.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache_nb.with_suffix(".tmp")
@@ -314,6 +351,7 @@ class Executor:
                     "rel": rel,
                     "key": key,
                     "src": str(src),
+                    "root": str(self.project.root),
                     "exclusive": bool(settings.get("exclusive", False)),
                     "timeout": int(settings.get("timeout", self.timeout)),
                     "cache_nb": str(self.project.cache_dir / f"{key}.ipynb"),

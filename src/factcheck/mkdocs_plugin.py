@@ -6,7 +6,7 @@ on_pre_build   execute what the cache lacks; check pages against the registry; c
                every claim's evidence ran and asserts (all before site/ is touched)
 on_files       publish the executed notebooks as pages (mkdocs-jupyter renders them)
 on_page_*      tell the resolver which page it is on; keep notebook outputs out of search
-on_post_build  write site/claims.json
+on_post_build  write site/claims.json and the verdict badges (site/badges/<id>.svg|json)
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
     def on_config(self, config, **kwargs):
         project = Project.at(Path(config.config_file_path).parent)
         try:
-            self.engine = Engine(project, jobs=self.config.jobs, progress=log.info)
+            self.engine = Engine(project, jobs=self.config.jobs, progress=log.info, repo_url=config.repo_url)
         except FactcheckError as exc:
             self._fail(exc)
 
@@ -125,7 +125,11 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
 
         data = self.engine.claims_json(url_of)
         Path(config.site_dir, "claims.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        log.info("Wrote claims.json (%d claims)", len(data["claims"]))
+        for rel, text in self.engine.badges().items():
+            target = Path(config.site_dir, rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        log.info("Wrote claims.json and badges for %d claims", len(data["claims"]))
 
     @event_priority(-100)  # after every plugin has added or replaced files
     def on_nav(self, nav, config, files, **kwargs):

@@ -107,12 +107,33 @@ def sources_markdown(claim: Claim) -> str:
     return f'??? info "Sources ({len(claim.sources)})"\n\n{items}\n'
 
 
+def report_link(claim: Claim, repo_url: str | None) -> str:
+    """A pre-filled GitHub issue about this claim ('' without a repository)."""
+    if not repo_url:
+        return ""
+    from urllib.parse import urlencode
+
+    query = urlencode(
+        {
+            "title": f"Claim {claim.id}: ",
+            "body": f"Claim: {claim.id} ({claim.claim})\nVerdict on the site: {claim.verdict}\n\n"
+            "What is wrong, and a source or code that shows it:\n",
+            "labels": "claim",
+        }
+    )
+    return (
+        f'<a class="claim-report" href="{repo_url.rstrip("/")}/issues/new?{html.escape(query)}" '
+        'rel="noopener">Report a problem with this claim</a>'
+    )
+
+
 def claim_panel(
     claim: Claim,
     cells: dict[str, list[EvidenceCell]],
     notebook_links: dict[str, str],
     stash: Stash,
     heading_level: int = 3,
+    repo_url: str | None = None,
 ) -> str:
     """The whole panel for one claim, as Markdown with stashed HTML."""
     hashes = "#" * heading_level
@@ -122,6 +143,7 @@ def claim_panel(
         f'<button class="claim-copy-link" type="button" data-claim="{claim.id}" '
         f'title="Copy a permanent link to this claim">Copy link</button>'
         f'<code class="claim-id">{claim.id}</code>'
+        f"{report_link(claim, repo_url)}"
         "</div>"
     )
     quote = f"> “{claim.quote}”\n> — {ARTICLE}, *{claim.section.title}*"
@@ -191,3 +213,32 @@ def decision_guide(rows: list[dict], registry, placed: dict[str, str], link: Cal
         refs = ", ".join(f"[{cid}]({link(placed[cid])}#{cid})" if cid in placed else cid for cid in row["claims"])
         lines.append(f"| {row['need']} | **{row['pick']}** | {row['because']} | {refs} |")
     return "\n".join(lines) + "\n"
+
+
+BADGE_COLOURS = {"holds": "#1b5e20", "nuanced": "#8a4b00", "outdated": "#5e35b1", "false": "#b71c1c"}
+
+
+def badge_svg(label: str, verdict: str) -> str:
+    """A flat two-part badge ('label | verdict') as standalone SVG, for wikis to embed."""
+    message = VERDICT_LABELS[verdict].lower()
+    lw, mw = 6 * len(label) + 12, 6 * len(message) + 12
+    width = lw + mw
+    text = html.escape(label)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" role="img" '
+        f'aria-label="{text}: {message}"><title>{text}: {message}</title>'
+        f'<rect width="{lw}" height="20" fill="#555"/>'
+        f'<rect x="{lw}" width="{mw}" height="20" fill="{BADGE_COLOURS[verdict]}"/>'
+        '<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle">'
+        f'<text x="{lw / 2}" y="14">{text}</text><text x="{lw + mw / 2}" y="14">{message}</text></g></svg>\n'
+    )
+
+
+def badge_endpoint(label: str, verdict: str) -> dict:
+    """shields.io endpoint JSON (https://shields.io/badges/endpoint-badge)."""
+    return {
+        "schemaVersion": 1,
+        "label": label,
+        "message": VERDICT_LABELS[verdict].lower(),
+        "color": BADGE_COLOURS[verdict].lstrip("#"),
+    }
