@@ -31,7 +31,7 @@ from .notebooks import cell_tags, find_notebooks, notebook_settings, read_notebo
 from .project import Project
 
 DEFAULT_CELL_TIMEOUT = 300  # seconds per cell; a notebook may set metadata.factcheck.timeout
-KEY_VERSION = "2"  # bump to invalidate every cache entry after a change to execution itself
+KEY_VERSION = "3"  # bump to invalidate every cache entry after a change to execution itself
 
 # What the kernel inherits: quiet TensorFlow logs, fixed hashing, no GPU probing noise.
 KERNEL_ENV = {
@@ -168,6 +168,12 @@ def _short_error(ename: str, evalue: str, traceback: str = "") -> str:
 
 
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
+# TensorFlow's C++ log lines (written before Python logging starts): timestamps and thread ids
+# that change every run and say nothing about the claims.
+_NATIVE_LOG = re.compile(
+    r"^(?:[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] .*|WARNING: All log messages before absl::InitializeLog\(\).*)\n?",
+    re.MULTILINE,
+)
 
 
 def machine_paths(project_root: Path) -> list[tuple[str, str]]:
@@ -193,7 +199,10 @@ def sanitize_text(text: str, paths: list[tuple[str, str]]) -> str:
 def sanitize_outputs(nb, paths: list[tuple[str, str]]) -> None:
     """Replace machine paths and memory addresses in text outputs (they vary per machine and run)."""
     for cell in nb.cells:
-        for output in cell.get("outputs", []):
+        outputs = cell.get("outputs", [])
+        for output in outputs:
+            if output.get("name") == "stderr":
+                output["text"] = _NATIVE_LOG.sub("", output["text"])
             if "text" in output:
                 output["text"] = sanitize_text(output["text"], paths)
             if output.get("output_type") == "error":
@@ -201,6 +210,8 @@ def sanitize_outputs(nb, paths: list[tuple[str, str]]) -> None:
             for mime in ("text/plain", "text/html"):
                 if mime in output.get("data", {}):
                     output["data"][mime] = sanitize_text(output["data"][mime], paths)
+        if outputs:
+            cell["outputs"] = [o for o in outputs if not (o.get("name") == "stderr" and not o["text"].strip())]
 
 
 def _crash_hint(nb) -> str:
@@ -220,6 +231,8 @@ def _execute(job: dict) -> dict:
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     os.environ.update(KERNEL_ENV)
+    # The kernel inherits this worker's stderr; TensorFlow's native logs would flood the build log.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     src = Path(job["src"])
     nb = read_notebook(src)
     current = {"index": None}

@@ -109,6 +109,9 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
 
     def on_page_markdown(self, markdown, page, **kwargs):
         self.page = page.file.src_uri
+        if "<!-- claim:" in markdown:
+            # Claim pages need the width for two evidence columns; the header tabs navigate.
+            page.meta.setdefault("hide", ["navigation"])
         return markdown
 
     def on_page_content(self, html, page, **kwargs):

@@ -19,7 +19,7 @@ from .registry import FRAMEWORK_LABELS, FRAMEWORKS, Claim
 Stash = Callable[[str], str]
 
 VERDICT_LABELS = {"holds": "Holds", "nuanced": "Nuanced", "outdated": "Outdated", "false": "False"}
-VERDICT_ICONS = {"holds": "✓", "nuanced": "≈", "outdated": "⌛", "false": "✗"}
+VERDICT_ICONS = {"holds": "✓", "nuanced": "≈", "outdated": "↺", "false": "✗"}
 ARTICLE = "the article"
 
 
