@@ -10,7 +10,7 @@ export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup execute build serve test test-fast lab bench browser check lint lock clean
+.PHONY: setup execute build serve test test-fast lab bench browser check lint lock urls clean
 
 ## setup: create the virtual environment with exactly the locked packages
 setup: $(STAMP)
@@ -54,6 +54,11 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+## urls: record every public URL of the built site in public-urls.txt (commit it; a test keeps
+## each listed URL alive, so a moved page needs a redirect in mkdocs.yml)
+urls: build
+	cp build/public-urls.txt public-urls.txt
 
 ## check: registry, pages and notebook hygiene without executing anything
 check: setup

@@ -39,8 +39,9 @@ def _env() -> dict:
 def run_build() -> SiteBuild:
     OUTPUT.mkdir(exist_ok=True)
     start = time.perf_counter()
-    ex = subprocess.run([sys.executable, "-m", "factcheck", "execute"], cwd=REPO, env=_env(),
-                        capture_output=True, text=True)
+    ex = subprocess.run(
+        [sys.executable, "-m", "factcheck", "execute"], cwd=REPO, env=_env(), capture_output=True, text=True
+    )
     execute_seconds = time.perf_counter() - start
     if ex.returncode != 0:
         raise AssertionError(f"notebook execution failed:\n{ex.stderr[-6000:]}")

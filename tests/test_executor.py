@@ -159,7 +159,11 @@ def test_shards_split_notebooks_without_overlap():
 def test_machine_paths_and_addresses_never_reach_the_outputs(demo):
     cells = [
         ("md", "# Paths"),
-        ("code", "import os, sys, tempfile\nprint(sys.prefix, os.getcwd(), tempfile.gettempdir())\nprint(object())", ["tf-check"]),
+        (
+            "code",
+            "import os, sys, tempfile\nprint(sys.prefix, os.getcwd(), tempfile.gettempdir())\nprint(object())",
+            ["tf-check"],
+        ),
         ("code", "assert True", ["pt-check"]),
     ]
     demo.write_notebook("demo/paths.ipynb", cells)

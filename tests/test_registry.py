@@ -51,7 +51,9 @@ def test_duplicate_id_is_rejected(demo):
     demo.write_notebook("demo/basic.ipynb", BASIC)
     demo.write_claims([claim("demo-twice")], name="a.yaml")
     demo.write_claims([claim("demo-twice")], name="b.yaml")
-    with pytest.raises(RegistryError, match=r"b\.yaml: claim 'demo-twice', field 'id' is a duplicate \(also in .*a\.yaml\)"):
+    with pytest.raises(
+        RegistryError, match=r"b\.yaml: claim 'demo-twice', field 'id' is a duplicate \(also in .*a\.yaml\)"
+    ):
         load(demo)
 
 

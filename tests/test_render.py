@@ -16,8 +16,12 @@ def cell(outputs, source="assert True"):
 
 def test_stdout_is_escaped_and_stderr_left_out():
     html = outputs_html(
-        cell([{"output_type": "stream", "name": "stdout", "text": "<b>1 < 2</b>\n"},
-              {"output_type": "stream", "name": "stderr", "text": "noisy warning\n"}])
+        cell(
+            [
+                {"output_type": "stream", "name": "stdout", "text": "<b>1 < 2</b>\n"},
+                {"output_type": "stream", "name": "stderr", "text": "noisy warning\n"},
+            ]
+        )
     )
     assert "&lt;b&gt;1 &lt; 2&lt;/b&gt;" in html
     assert "noisy warning" not in html
@@ -47,7 +51,9 @@ def test_provenance_names_versions_date_and_cpu():
         "machine": {"cpu": "Example CPU", "cores": 2},
     }
     text = provenance([record, record])
-    assert "Verified with TensorFlow 2.21.0, PyTorch 2.14.1, Python 3.11.7 on 2026-11-25, Example CPU (2 cores)." in text
+    assert (
+        "Verified with TensorFlow 2.21.0, PyTorch 2.14.1, Python 3.11.7 on 2026-11-25, Example CPU (2 cores)." in text
+    )
 
 
 def test_panel_markdown_becomes_heading_badge_tabs_and_outputs(demo):
@@ -56,8 +62,15 @@ def test_panel_markdown_becomes_heading_badge_tabs_and_outputs(demo):
     eng.execute()
     eng.check_pages({"demo.md": (demo.root / "docs" / "demo.md").read_text()})
     md = markdown.Markdown(
-        extensions=[ShortcodeExtension(lambda k, a, s: eng.resolver("demo.md")(k, a, s)), "attr_list", "md_in_html",
-                    "admonition", "pymdownx.details", "pymdownx.superfences", "pymdownx.tabbed"],
+        extensions=[
+            ShortcodeExtension(lambda k, a, s: eng.resolver("demo.md")(k, a, s)),
+            "attr_list",
+            "md_in_html",
+            "admonition",
+            "pymdownx.details",
+            "pymdownx.superfences",
+            "pymdownx.tabbed",
+        ],
         extension_configs={"pymdownx.tabbed": {"alternate_style": True}},
     )
     html = md.convert("<!-- claim: demo-basic-claim -->\n\n<!-- provenance -->\n")

@@ -52,7 +52,7 @@ def _target(site, page: Path, ref: str) -> tuple[Path | None, str]:
         return _as_file(site.dir, path), unquote(url.fragment)
     if not path.startswith(site.base_path):
         return site.dir / "__outside_the_site__", ""
-    return _as_file(site.dir, "/" + path[len(site.base_path):]), unquote(url.fragment)
+    return _as_file(site.dir, "/" + path[len(site.base_path) :]), unquote(url.fragment)
 
 
 def _as_file(root: Path, path: str) -> Path:
@@ -137,8 +137,9 @@ def test_section_page_ends_with_provenance_from_the_execution_record(site, secti
     html = site.page(section)
     if section == "conclusion" and not any(p == f"{section}.md" for p in _placed().values()):
         return
-    assert re.search(r"Verified with TensorFlow 2\.\d+\.\d+, PyTorch 2\.\d+\.\d+, Python 3\.\d+\.\d+ on \d{4}-\d{2}-\d{2}, ",
-                     html)
+    assert re.search(
+        r"Verified with TensorFlow 2\.\d+\.\d+, PyTorch 2\.\d+\.\d+, Python 3\.\d+\.\d+ on \d{4}-\d{2}-\d{2}, ", html
+    )
 
 
 @cache
@@ -187,3 +188,49 @@ def test_notebook_pages_link_the_executed_download_and_colab(site):
         colab = soup.select_one('.nb-actions a[href^="https://colab.research.google.com/github/"]')
         source = colab["href"].split("/blob/main/")[1]
         assert (REPO / source).is_file(), colab["href"]
+
+
+def test_every_listed_public_url_still_resolves(site):
+    listed = [line for line in (REPO / "public-urls.txt").read_text().splitlines() if line.strip()]
+    dead = []
+    for url in listed:
+        target, fragment = _target(site, site.dir / "index.html", url)
+        if target is None or not target.is_file() or (fragment and fragment not in _ids(target)):
+            dead.append(url)
+    assert not dead, "public URLs that no longer resolve (add a redirect in mkdocs.yml):\n" + "\n".join(dead)
+
+
+def test_public_url_list_is_up_to_date(site):
+    listed = set((REPO / "public-urls.txt").read_text().split())
+    built = set((REPO / "build" / "public-urls.txt").read_text().split())
+    new = sorted(built - listed)
+    assert not new, "new public URLs: run 'make urls' and commit public-urls.txt:\n" + "\n".join(new)
+
+
+def test_every_claim_has_a_badge_and_a_shields_endpoint(site):
+    for claim in REGISTRY:
+        svg = (site.dir / "badges" / f"{claim.id}.svg").read_text()
+        assert f"{claim.id}: " in svg and claim.verdict in svg
+        endpoint = json.loads((site.dir / "badges" / f"{claim.id}.json").read_text())
+        assert endpoint["schemaVersion"] == 1 and endpoint["message"] == claim.verdict
+
+
+def test_built_site_holds_no_machine_paths_addresses_or_tracebacks(site):
+    import os
+
+    patterns = {
+        "machine path": re.compile(r"(/work/|/root/|/home/\w+|/tmp/|site-packages|\.venv/)"),
+        "memory address": re.compile(r"\b0x[0-9a-f]{8,16}\b"),
+        "traceback": re.compile(r"Traceback \(most recent call last\)"),
+        "user name": re.compile(re.escape("/" + os.environ.get("USER", "root") + "/")),
+    }
+    found = []
+    for path in sorted(site.dir.rglob("*")):
+        if path.suffix not in (".html", ".json", ".ipynb", ".txt") or "assets" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for what, pattern in patterns.items():
+            m = pattern.search(text)
+            if m:
+                found.append(f"{path.relative_to(site.dir)}: {what} {text[max(0, m.start() - 40) : m.end() + 40]!r}")
+    assert not found, "\n".join(found[:20])

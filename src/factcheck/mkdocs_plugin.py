@@ -6,7 +6,8 @@ on_pre_build   execute what the cache lacks; check pages against the registry; c
                every claim's evidence ran and asserts (all before site/ is touched)
 on_files       publish the executed notebooks as pages (mkdocs-jupyter renders them)
 on_page_*      tell the resolver which page it is on; keep notebook outputs out of search
-on_post_build  write site/claims.json and the verdict badges (site/badges/<id>.svg|json)
+on_post_build  write site/claims.json, the verdict badges (site/badges/<id>.svg|json) and
+               build/public-urls.txt (every page and claim URL; `make urls` commits it)
 """
 
 from __future__ import annotations
@@ -128,6 +129,9 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
 
         data = self.engine.claims_json(url_of)
         Path(config.site_dir, "claims.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        public = public_urls(self._files, self.engine.placed, config.site_url or "/")
+        Path(self.engine.project.root, "build").mkdir(exist_ok=True)
+        Path(self.engine.project.root, "build", "public-urls.txt").write_text("\n".join(public) + "\n")
         for rel, text in self.engine.badges().items():
             target = Path(config.site_dir, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +142,14 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
     def on_nav(self, nav, config, files, **kwargs):
         self._files = list(files)
         return nav
+
+
+def public_urls(files, placed: dict[str, str], site_url: str) -> list[str]:
+    """Every URL people may link to: each page, and each page#claim-id (sorted, one per line)."""
+    urls = {f.src_uri: site_url + f.url for f in files if f.is_documentation_page()}
+    listed = set(urls.values())
+    listed.update(f"{urls[page]}#{cid}" for cid, page in placed.items() if page in urls)
+    return sorted(listed)
 
 
 def exclude_notebook_outputs_from_search(html: str) -> str:
