@@ -123,8 +123,9 @@ def test_search_finds_a_claim_by_its_words(page, base_url):
     claim = PARADIGM[0]
     phrase = " ".join(claim.claim.rstrip(".").split()[:4])
     page.goto(base_url)
-    page.locator('label[for="__search"]').first.click()
-    page.locator("input.md-search__input").fill(phrase)
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.fill(phrase)
     result = page.locator(".md-search-result__item a").first
     result.wait_for(timeout=15000)
     hrefs = page.locator(".md-search-result__item a").evaluate_all("els => els.map(e => e.href)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import posixpath
 from collections import defaultdict
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
 
 from .engine import Engine
 from .errors import FactcheckError
@@ -115,10 +117,20 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             page.meta.setdefault("hide", ["navigation"])
         return markdown
 
-    def on_page_content(self, html, page, **kwargs):
-        if page.file.src_uri.endswith(".ipynb"):
-            return exclude_notebook_outputs_from_search(html)
-        return html
+    def on_page_content(self, html, page, files, **kwargs):
+        if not page.file.src_uri.endswith(".ipynb"):
+            return html
+        here = posixpath.dirname(page.file.src_uri)
+
+        def resolve(href: str) -> str | None:
+            path, _, fragment = href.partition("#")
+            target = files.get_file_from_path(posixpath.normpath(posixpath.join(here, path)))
+            if target is None:
+                return None
+            url = get_relative_url(target.url, page.url)
+            return url + (f"#{fragment}" if fragment else "")
+
+        return tidy_notebook_page(html, [item.id for item in _flatten(page.toc)], resolve)
 
     def on_post_build(self, config, **kwargs):
         base = config.site_url or ""
@@ -146,20 +158,63 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
 
 def public_urls(files, placed: dict[str, str], site_url: str) -> list[str]:
     """Every URL people may link to: each page, and each page#claim-id (sorted, one per line)."""
-    urls = {f.src_uri: site_url + f.url for f in files if f.is_documentation_page()}
+    urls = {f.src_uri: site_url + f.url.removeprefix("./") for f in files if f.is_documentation_page()}
     listed = set(urls.values())
     listed.update(f"{urls[page]}#{cid}" for cid, page in placed.items() if page in urls)
     return sorted(listed)
 
 
+def _flatten(toc):
+    for item in toc:
+        yield item
+        yield from _flatten(item.children)
+
+
+def tidy_notebook_page(html: str, toc_ids: list[str], resolve) -> str:
+    """Fix what mkdocs-jupyter leaves broken on a notebook page.
+
+    - Heading ids: nbconvert derives them differently from the TOC (which drops inline code
+      and de-duplicates), so TOC links miss; headings get the TOC's ids, matched in order.
+    - Links written in notebook Markdown (``other.ipynb``, ``../page.md``) are not rewritten;
+      ``resolve`` maps them to the page's URL.
+    - Outputs and the hidden copy of each code cell are kept out of the search index.
+    """
+    soup = BeautifulSoup(html, "html.parser")
+    headings = [
+        h
+        for h in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])
+        if h.get("id") and not h.find_parent(class_="jp-OutputArea")
+    ]
+    if len(headings) == len(toc_ids):
+        for heading, new_id in zip(headings, toc_ids, strict=True):
+            old = heading["id"]
+            heading["id"] = new_id
+            for link in soup.find_all("a", href=f"#{old}"):
+                link["href"] = f"#{new_id}"
+    for link in soup.find_all("a", href=True):
+        href = link["href"]
+        if "://" not in href and not href.startswith(("#", "/", "mailto:")):
+            path = href.partition("#")[0]
+            if path.endswith((".ipynb", ".md")):
+                resolved = resolve(href)
+                if resolved:
+                    link["href"] = resolved
+    _exclude_outputs_from_search(soup)
+    return str(soup)
+
+
 def exclude_notebook_outputs_from_search(html: str) -> str:
+    soup = BeautifulSoup(html, "html.parser")
+    _exclude_outputs_from_search(soup)
+    return str(soup)
+
+
+def _exclude_outputs_from_search(soup) -> None:
     """Wrap each notebook output area, and the hidden copy of each code cell, in a
     ``<section data-search-exclude>``: Material's search skips them (it tracks exclusion by
     tag name, so the attribute has to sit on a tag the content does not nest)."""
-    soup = BeautifulSoup(html, "html.parser")
     for div in soup.select("div.jp-OutputArea, div.clipboard-copy-txt"):
         wrapper = soup.new_tag("section")
         wrapper["data-search-exclude"] = ""
         wrapper["class"] = "nb-search-excluded"
         div.wrap(wrapper)
-    return str(soup)
