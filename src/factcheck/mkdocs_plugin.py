@@ -178,6 +178,7 @@ def tidy_notebook_page(html: str, toc_ids: list[str], resolve) -> str:
     - Links written in notebook Markdown (``other.ipynb``, ``../page.md``) are not rewritten;
       ``resolve`` maps them to the page's URL.
     - Outputs and the hidden copy of each code cell are kept out of the search index.
+    - The empty-src MathJax script nbconvert adds is dropped.
     """
     soup = BeautifulSoup(html, "html.parser")
     headings = [
@@ -199,6 +200,10 @@ def tidy_notebook_page(html: str, toc_ids: list[str], resolve) -> str:
                 resolved = resolve(href)
                 if resolved:
                     link["href"] = resolved
+    # nbconvert emits a MathJax loader with an empty src (no MathJax URL configured): a
+    # pointless request for the page itself.
+    for script in soup.find_all("script", src=""):
+        script.decompose()
     _exclude_outputs_from_search(soup)
     return str(soup)
 
