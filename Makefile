@@ -55,6 +55,10 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+## bench: the full benchmark (about 5 minutes on 2 cores) -> bench/results/full.json
+bench: setup
+	$(BIN)/python bench/run.py --full
+
 ## urls: record every public URL of the built site in public-urls.txt (commit it; a test keeps
 ## each listed URL alive, so a moved page needs a redirect in mkdocs.yml)
 urls: build
