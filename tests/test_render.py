@@ -90,3 +90,39 @@ def test_notebook_page_outputs_are_wrapped_for_search_exclusion():
 
 def test_basic_fixture_has_tagged_evidence():
     assert [c[2] for c in BASIC if len(c) > 2] == [["tf-check"], ["pt-check"]]
+
+
+def test_shared_cells_render_full_width_under_the_columns(demo):
+    from builders import claim
+
+    demo.write_notebook(
+        "demo/basic.ipynb",
+        [
+            ("md", "# Shared"),
+            ("code", "assert 1 + 1 == 2\nprint('tf')", ["tf-check"]),
+            ("code", "assert 2 * 1 == 2\nprint('pt')", ["pt-check"]),
+            ("code", "print('one figure for both')", ["both-plot"]),
+        ],
+    )
+    entry = claim("demo-shared")
+    entry["evidence"]["both"] = {"notebook": "demo/basic.ipynb", "cells": ["both-plot"]}
+    demo.write_claims([entry])
+    demo.write_page("# Demo { #demo }\n\n<!-- claim: demo-shared -->\n")
+    eng = Engine(Project.at(demo.root), progress=lambda line: None)
+    eng.execute()
+    eng.check_pages({"demo.md": (demo.root / "docs" / "demo.md").read_text()})
+    eng.verify_evidence()  # the shared cell needs no assert of its own
+    md = markdown.Markdown(
+        extensions=[
+            ShortcodeExtension(lambda k, a, s: eng.resolver("demo.md")(k, a, s)),
+            "attr_list",
+            "md_in_html",
+            "admonition",
+            "pymdownx.details",
+            "pymdownx.superfences",
+            "pymdownx.tabbed",
+        ],
+        extension_configs={"pymdownx.tabbed": {"alternate_style": True}},
+    )
+    html = md.convert("<!-- claim: demo-shared -->\n")
+    assert html.index('class="claim-evidence"') < html.index('class="claim-shared"') < html.index("one figure for both")

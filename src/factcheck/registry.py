@@ -23,7 +23,8 @@ from .errors import RegistryError
 from .notebooks import read_notebook, tagged_cells
 
 FRAMEWORKS = ("tensorflow", "pytorch")
-FRAMEWORK_LABELS = {"tensorflow": "TensorFlow", "pytorch": "PyTorch"}
+FRAMEWORK_LABELS = {"tensorflow": "TensorFlow", "pytorch": "PyTorch", "both": "Both frameworks"}
+SHARED = "both"  # optional evidence comparing the two at once, shown under the two columns
 VERDICTS = ("holds", "nuanced", "outdated", "false")
 
 
@@ -210,7 +211,8 @@ def load_registry(claims_dir: Path, notebooks_dir: Path | None = None) -> Regist
                 explanation=" ".join(raw["explanation"].split()),
                 evidence={
                     fw: Evidence(fw, raw["evidence"][fw]["notebook"], tuple(raw["evidence"][fw]["cells"]))
-                    for fw in FRAMEWORKS
+                    for fw in (*FRAMEWORKS, SHARED)
+                    if fw in raw["evidence"]
                 },
                 sources=tuple(Source(**s) for s in raw["sources"]),
                 file=path,

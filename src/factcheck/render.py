@@ -14,7 +14,7 @@ import textwrap
 from collections.abc import Callable, Iterable
 
 from .extract import VALUE_MIME, EvidenceCell
-from .registry import FRAMEWORK_LABELS, FRAMEWORKS, Claim
+from .registry import FRAMEWORK_LABELS, FRAMEWORKS, SHARED, Claim
 
 Stash = Callable[[str], str]
 
@@ -102,6 +102,16 @@ def framework_tab(framework: str, cells: list[EvidenceCell], notebook_link: str,
     return f'=== "{FRAMEWORK_LABELS[framework]}"\n\n{content}\n'
 
 
+def shared_block(cells: list[EvidenceCell], notebook_link: str, stash: Stash) -> str:
+    """Cells that compare both frameworks at once, full width under the columns."""
+    body = ['<p class="claim-shared-title"><strong>Both frameworks</strong></p>']
+    for cell in cells:
+        body.append(_fence(cell.source, f"Both frameworks · {cell.tag}"))
+        body.append(stash(outputs_html(cell)))
+        body.append(cell_caption(cell, notebook_link))
+    return "\n\n".join(body)
+
+
 def sources_markdown(claim: Claim) -> str:
     items = "\n".join(f"    - [{s.title}]({s.url}) ({s.date})" for s in claim.sources)
     return f'??? info "Sources ({len(claim.sources)})"\n\n{items}\n'
@@ -148,12 +158,18 @@ def claim_panel(
     )
     quote = f"> “{claim.quote}”\n> — {ARTICLE}, *{claim.section.title}*"
     tabs = "\n".join(framework_tab(fw, cells[fw], notebook_links[fw], stash) for fw in FRAMEWORKS)
+    shared = ""
+    if SHARED in cells:
+        block = shared_block(cells[SHARED], notebook_links[SHARED], stash)
+        shared = f'<div class="claim-shared" markdown>\n\n{block}\n</div>\n\n'
+
     return (
         f"{hashes} {claim.claim} {{ #{claim.id} .claim-title }}\n\n"
         f'<div class="claim-panel claim-panel--{claim.verdict}" data-claim="{claim.id}" markdown>\n\n'
         f"{header}\n\n{quote}\n{{ .claim-quote }}\n\n"
         f'<p class="claim-explanation" markdown>**{VERDICT_LABELS[claim.verdict]}.** {claim.explanation}</p>\n\n'
         f'<div class="claim-evidence" markdown>\n\n{tabs}\n</div>\n\n'
+        f"{shared}"
         f"{sources_markdown(claim)}\n"
         "</div>\n"
     )
