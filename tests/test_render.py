@@ -10,6 +10,23 @@ from factcheck.render import output_html, outputs_html, provenance
 from factcheck.shortcodes import ShortcodeExtension
 
 
+def render_page(eng, text: str, page: str = "demo.md") -> str:
+    """Markdown -> HTML with the site's extensions and the engine's shortcodes."""
+    md = markdown.Markdown(
+        extensions=[
+            ShortcodeExtension(lambda k, a, s: eng.resolver(page)(k, a, s)),
+            "attr_list",
+            "md_in_html",
+            "admonition",
+            "pymdownx.details",
+            "pymdownx.superfences",
+            "pymdownx.tabbed",
+        ],
+        extension_configs={"pymdownx.tabbed": {"alternate_style": True}},
+    )
+    return md.convert(text)
+
+
 def cell(outputs, source="assert True"):
     return EvidenceCell("demo/x.ipynb", "tag", 2, source, tuple(outputs), 3, 0.25)
 
@@ -61,19 +78,7 @@ def test_panel_markdown_becomes_heading_badge_tabs_and_outputs(demo):
     eng = Engine(Project.at(demo.root), progress=lambda line: None)
     eng.execute()
     eng.check_pages({"demo.md": (demo.root / "docs" / "demo.md").read_text()})
-    md = markdown.Markdown(
-        extensions=[
-            ShortcodeExtension(lambda k, a, s: eng.resolver("demo.md")(k, a, s)),
-            "attr_list",
-            "md_in_html",
-            "admonition",
-            "pymdownx.details",
-            "pymdownx.superfences",
-            "pymdownx.tabbed",
-        ],
-        extension_configs={"pymdownx.tabbed": {"alternate_style": True}},
-    )
-    html = md.convert("<!-- claim: demo-basic-claim -->\n\n<!-- provenance -->\n")
+    html = render_page(eng, "<!-- claim: demo-basic-claim -->\n\n<!-- provenance -->\n")
     assert '<h3 class="claim-title" id="demo-basic-claim">' in html
     assert "verdict-badge--holds" in html
     assert '<label for="__tabbed_1_1">TensorFlow</label><label for="__tabbed_1_2">PyTorch</label>' in html
@@ -112,17 +117,5 @@ def test_shared_cells_render_full_width_under_the_columns(demo):
     eng.execute()
     eng.check_pages({"demo.md": (demo.root / "docs" / "demo.md").read_text()})
     eng.verify_evidence()  # the shared cell needs no assert of its own
-    md = markdown.Markdown(
-        extensions=[
-            ShortcodeExtension(lambda k, a, s: eng.resolver("demo.md")(k, a, s)),
-            "attr_list",
-            "md_in_html",
-            "admonition",
-            "pymdownx.details",
-            "pymdownx.superfences",
-            "pymdownx.tabbed",
-        ],
-        extension_configs={"pymdownx.tabbed": {"alternate_style": True}},
-    )
-    html = md.convert("<!-- claim: demo-shared -->\n")
+    html = render_page(eng, "<!-- claim: demo-shared -->\n")
     assert html.index('class="claim-evidence"') < html.index('class="claim-shared"') < html.index("one figure for both")
