@@ -10,7 +10,7 @@ export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup execute build serve test test-fast lab bench browser check lint lock urls clean
+.PHONY: setup execute build serve test test-fast test-latest lab bench browser check lint lock urls clean
 
 ## setup: create the virtual environment with exactly the locked packages
 setup: $(STAMP)
@@ -43,6 +43,17 @@ test: setup browser
 ## test-fast: the tests that need no notebook execution, site build or browser
 test-fast: setup
 	$(BIN)/python -m pytest -m "not site and not browser"
+
+## test-latest: every notebook on the newest releases (requirements-latest.in, unpinned, in
+## .venv-latest), then a drift report against the pinned run: build/drift/drift.md and .json
+test-latest: execute
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade pip==25.3
+	.venv-latest/bin/python -m pip install --quiet --upgrade -r requirements-latest.in
+	.venv-latest/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	.venv-latest/bin/python -m factcheck execute --cache-dir .cache/factcheck-latest \
+	  --executed-dir build/latest --report build/latest/run-report.json || true
+	$(BIN)/python -m factcheck drift --latest build/latest --run-report build/latest/run-report.json --out build/drift
 
 ## lab: JupyterLab on the notebooks, in the same environment
 lab: setup

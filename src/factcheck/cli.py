@@ -7,6 +7,8 @@ check                                                       registry, pages and 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import sys
 from pathlib import Path
 
@@ -19,6 +21,9 @@ from .project import Project
 
 def _execute(engine: Engine, args) -> int:
     report = engine.executor.run(notebooks=args.notebooks or None, shard=args.shard, force=args.force)
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(report.as_json(), indent=2) + "\n")
     ran = sum(r.status == "ran" for r in report.results)
     hits = sum(r.status == "hit" for r in report.results)
     failed = report.failures
@@ -45,6 +50,23 @@ def _check(engine: Engine, project: Project) -> int:
     return 0
 
 
+def _drift(engine: Engine, project: Project, args) -> int:
+    from .drift import RunTree, drift_report, write_report
+
+    report = drift_report(
+        engine.registry,
+        RunTree.load(project.executed_dir),
+        RunTree.load(args.latest, args.run_report),
+        dt.date.today().isoformat(),
+    )
+    md, js = write_report(report, args.out)
+    c = report["counts"]
+    print(
+        f"[factcheck] drift: {c['fails']} fail, {c['changed']} changed, {c['same']} same -> {md}, {js}", file=sys.stderr
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="factcheck", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -56,14 +78,24 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--shard", help="run shard i of n, e.g. 1/3")
     ex.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (default 2)")
     ex.add_argument("--force", action="store_true", help="ignore the cache")
+    ex.add_argument("--cache-dir", type=Path, help="cache folder (default .cache/factcheck)")
+    ex.add_argument("--executed-dir", type=Path, help="where executed copies go (default build/executed)")
+    ex.add_argument("--report", type=Path, help="also write the run report (JSON) here")
     sub.add_parser("check", help="check registry, pages and notebook hygiene without executing")
+    dr = sub.add_parser("drift", help="compare a run on the newest releases with the pinned run")
+    dr.add_argument("--latest", type=Path, required=True, help="executed folder of the newest-release run")
+    dr.add_argument("--run-report", type=Path, help="that run's report (from execute --report)")
+    dr.add_argument("--out", type=Path, default=Path("build/drift"), help="where drift.md and drift.json go")
     args = parser.parse_args(argv)
-    project = Project.at(args.root)
+    overrides = {k: getattr(args, k) for k in ("cache_dir", "executed_dir") if getattr(args, k, None)}
+    project = Project.at(args.root, **overrides)
     try:
         engine = Engine(project, jobs=getattr(args, "jobs", 2))
         if args.command == "execute":
             args.notebooks = [n.removeprefix("notebooks/") for n in args.notebooks]
             return _execute(engine, args)
+        if args.command == "drift":
+            return _drift(engine, project, args)
         return _check(engine, project)
     except FactcheckError as exc:
         print(f"[factcheck] {type(exc).__name__}:\n{exc}", file=sys.stderr)

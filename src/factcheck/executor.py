@@ -92,10 +92,20 @@ class RunReport:
 
 
 def environment_fingerprint(lock_file: Path) -> str:
-    """Hash of the locked dependency set plus the exact Python version."""
+    """Hash of the locked dependency set, the packages actually installed, and the Python version.
+
+    The installed set matters when one checkout executes in two environments (the pinned one
+    and `make test-latest`'s newest releases): the lock file alone would not tell them apart.
+    """
     h = hashlib.sha256()
     h.update(f"python {platform.python_implementation()} {platform.python_version()}\n".encode())
     h.update(Path(lock_file).read_bytes() if Path(lock_file).is_file() else b"<no lock file>")
+    installed = sorted(
+        f"{d.metadata['Name'].lower()}=={d.version}"
+        for d in metadata.distributions()
+        if d.metadata["Name"] and d.metadata["Name"].lower() != "factcheck"
+    )
+    h.update("\n".join(installed).encode())
     return h.hexdigest()
 
 

@@ -1,0 +1,148 @@
+"""Drift: run the notebooks on the newest releases and say which claims flipped.
+
+Inputs are two executed trees (the pinned run in build/executed and a run on the newest
+releases, e.g. build/latest) plus the latest run's report (which notebooks failed, where).
+For every claim the report says: its evidence still passes with the same output, passes
+with changed output, fails (with the cell and error), or did not run; and which package
+versions differ between the two runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .extract import evidence_cells
+from .registry import Registry
+
+_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?", re.IGNORECASE)
+STATUS_ORDER = {"fails": 0, "not-run": 1, "changed": 2, "same": 3}
+
+
+@dataclass
+class RunTree:
+    """One execution of the notebooks: where the executed copies are, and what failed."""
+
+    executed_dir: Path  # holds notebooks/<rel>.ipynb and .record.json files
+    failures: dict[str, dict]  # notebook -> {"cell": int | None, "error": str, "kind": str}
+
+    @classmethod
+    def load(cls, executed_dir: Path, run_report: Path | None = None) -> RunTree:
+        failures = {}
+        if run_report and Path(run_report).is_file():
+            for result in json.loads(Path(run_report).read_text())["results"]:
+                if result.get("failure"):
+                    f = result["failure"]
+                    failures[result["notebook"]] = {"cell": f["cell"], "error": f["error"], "kind": f["kind"]}
+        return cls(Path(executed_dir), failures)
+
+    def notebook(self, rel: str) -> Path:
+        return self.executed_dir / "notebooks" / rel
+
+    def versions(self) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for record in sorted(self.executed_dir.rglob("*.record.json")):
+            merged.update({k: v for k, v in json.loads(record.read_text())["versions"].items() if v})
+        return merged
+
+
+def _text(cell) -> str:
+    """A cell's text output with the numbers masked: timings and figures move between runs,
+    so only a change in wording, types or structure counts as a changed output."""
+    parts = []
+    for output in cell.outputs:
+        if output.get("output_type") == "stream" and output.get("name") == "stdout":
+            parts.append(output.get("text", ""))
+        elif "text/plain" in output.get("data", {}):
+            parts.append(output["data"]["text/plain"])
+    return _NUMBER.sub("#", "".join(parts)).strip()
+
+
+def _first_difference(a: str, b: str) -> str:
+    for old, new in zip(a.splitlines(), b.splitlines(), strict=False):
+        if old != new:
+            return f"{old.strip()[:100]!r} became {new.strip()[:100]!r}"
+    return "output length changed"
+
+
+def claim_drift(registry: Registry, baseline: RunTree, latest: RunTree) -> list[dict]:
+    rows = []
+    for claim in registry:
+        status, details = "same", []
+        for fw, ev in claim.evidence.items():
+            if ev.notebook in latest.failures:
+                f = latest.failures[ev.notebook]
+                status = "fails"
+                where = f"cell {f['cell']}" if f["cell"] else "before the first cell"
+                details.append(f"{fw}: notebooks/{ev.notebook} {where}: {f['error']}")
+                continue
+            if not latest.notebook(ev.notebook).is_file():
+                status = "not-run" if status != "fails" else status
+                details.append(f"{fw}: notebooks/{ev.notebook} has no latest run")
+                continue
+            old_cells = evidence_cells(baseline.notebook(ev.notebook), ev.notebook, ev.cells)
+            new_cells = evidence_cells(latest.notebook(ev.notebook), ev.notebook, ev.cells)
+            for old, new in zip(old_cells, new_cells, strict=True):
+                if _text(old) != _text(new):
+                    if status == "same":
+                        status = "changed"
+                    details.append(
+                        f"{fw}: cell {new.index + 1} ({new.tag}): {_first_difference(_text(old), _text(new))}"
+                    )
+        rows.append(
+            {
+                "id": claim.id,
+                "section": claim.section.id,
+                "verdict": claim.verdict,
+                "status": status,
+                "details": details,
+            }
+        )
+    return sorted(rows, key=lambda r: (STATUS_ORDER[r["status"]], r["id"]))
+
+
+def drift_report(registry: Registry, baseline: RunTree, latest: RunTree, date: str) -> dict:
+    old, new = baseline.versions(), latest.versions()
+    versions = {k: {"pinned": old.get(k), "latest": new.get(k)} for k in sorted(set(old) | set(new))}
+    claims = claim_drift(registry, baseline, latest)
+    counts = {s: sum(1 for c in claims if c["status"] == s) for s in STATUS_ORDER}
+    return {"date": date, "versions": versions, "counts": counts, "claims": claims}
+
+
+def drift_markdown(report: dict) -> str:
+    lines = [
+        f"# Drift report, {report['date']}",
+        "",
+        "Every notebook executed on the newest releases, compared with the pinned run.",
+        "",
+        "| Package | Pinned | Newest |",
+        "| --- | --- | --- |",
+    ]
+    for name, v in report["versions"].items():
+        mark = "" if v["pinned"] == v["latest"] else " (changed)"
+        lines.append(f"| {name} | {v['pinned'] or '-'} | {v['latest'] or '-'}{mark} |")
+    c = report["counts"]
+    lines += [
+        "",
+        f"**{c['fails']} claims fail, {c['changed']} changed output, {c['not-run']} did not run, "
+        f"{c['same']} unchanged.**",
+        "",
+    ]
+    flipped = [r for r in report["claims"] if r["status"] != "same"]
+    if not flipped:
+        lines.append("No claim's evidence failed or changed its output.")
+    for row in flipped:
+        lines.append(f"- **{row['id']}** ({row['section']}, verdict {row['verdict']}): {row['status']}")
+        lines += [f"    - {d}" for d in row["details"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, out_dir: Path) -> tuple[Path, Path]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md, js = out_dir / "drift.md", out_dir / "drift.json"
+    md.write_text(drift_markdown(report))
+    js.write_text(json.dumps(report, indent=2) + "\n")
+    return md, js
