@@ -14,11 +14,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .extract import evidence_cells
+from .extract import evidence_cells, load_executed
+from .notebooks import notebook_settings
 from .registry import Registry
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?", re.IGNORECASE)
-STATUS_ORDER = {"fails": 0, "not-run": 1, "changed": 2, "same": 3}
+_SPACES = re.compile(r"[ \t]+")
+# "measured": output moved in a notebook that declares measurements (timings, sizes): reported,
+# but not a flip of the claim.
+STATUS_ORDER = {"fails": 0, "not-run": 1, "changed": 2, "measured": 3, "same": 4}
 
 
 @dataclass
@@ -57,7 +61,7 @@ def _text(cell) -> str:
             parts.append(output.get("text", ""))
         elif "text/plain" in output.get("data", {}):
             parts.append(output["data"]["text/plain"])
-    return _NUMBER.sub("#", "".join(parts)).strip()
+    return _SPACES.sub(" ", _NUMBER.sub("#", "".join(parts))).strip()
 
 
 def _first_difference(a: str, b: str) -> str:
@@ -84,10 +88,12 @@ def claim_drift(registry: Registry, baseline: RunTree, latest: RunTree) -> list[
                 continue
             old_cells = evidence_cells(baseline.notebook(ev.notebook), ev.notebook, ev.cells)
             new_cells = evidence_cells(latest.notebook(ev.notebook), ev.notebook, ev.cells)
+            measured = notebook_settings(load_executed(latest.notebook(ev.notebook))).get("measurements", False)
             for old, new in zip(old_cells, new_cells, strict=True):
                 if _text(old) != _text(new):
-                    if status == "same":
-                        status = "changed"
+                    moved = "measured" if measured else "changed"
+                    if STATUS_ORDER[moved] < STATUS_ORDER[status]:
+                        status = moved
                     details.append(
                         f"{fw}: cell {new.index + 1} ({new.tag}): {_first_difference(_text(old), _text(new))}"
                     )
@@ -127,15 +133,19 @@ def drift_markdown(report: dict) -> str:
     lines += [
         "",
         f"**{c['fails']} claims fail, {c['changed']} changed output, {c['not-run']} did not run, "
-        f"{c['same']} unchanged.**",
+        f"{c['same']} unchanged**; {c['measured']} moved only in measurements (timings, sizes).",
         "",
     ]
-    flipped = [r for r in report["claims"] if r["status"] != "same"]
+    flipped = [r for r in report["claims"] if r["status"] not in ("same", "measured")]
     if not flipped:
         lines.append("No claim's evidence failed or changed its output.")
     for row in flipped:
         lines.append(f"- **{row['id']}** ({row['section']}, verdict {row['verdict']}): {row['status']}")
         lines += [f"    - {d}" for d in row["details"]]
+    measured = [r for r in report["claims"] if r["status"] == "measured"]
+    if measured:
+        lines += ["", "Measurements that moved (not flips):", ""]
+        lines += [f"- {row['id']}: {'; '.join(row['details'])[:300]}" for row in measured]
     return "\n".join(lines) + "\n"
 
 

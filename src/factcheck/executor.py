@@ -31,7 +31,7 @@ from .notebooks import cell_tags, find_notebooks, notebook_settings, read_notebo
 from .project import Project
 
 DEFAULT_CELL_TIMEOUT = 300  # seconds per cell; a notebook may set metadata.factcheck.timeout
-KEY_VERSION = "3"  # bump to invalidate every cache entry after a change to execution itself
+KEY_VERSION = "4"  # bump to invalidate every cache entry after a change to execution itself
 
 # What the kernel inherits: quiet TensorFlow logs, fixed hashing, no GPU probing noise.
 KERNEL_ENV = {
@@ -115,7 +115,8 @@ def notebook_key(nb_path: Path, project: Project, env_fingerprint: str) -> str:
     h.update(f"factcheck-key {KEY_VERSION}\n{env_fingerprint}\n".encode())
     h.update(json.dumps(nb.metadata.get("kernelspec", {}), sort_keys=True).encode())
     settings = notebook_settings(nb)
-    h.update(json.dumps(settings, sort_keys=True).encode())
+    # "measurements" only changes how the drift report reads outputs, not what runs.
+    h.update(json.dumps({k: v for k, v in settings.items() if k != "measurements"}, sort_keys=True).encode())
     for cell in nb.cells:
         if cell.cell_type == "code":
             h.update(json.dumps([cell.source, sorted(cell_tags(cell))]).encode())
@@ -178,6 +179,7 @@ def _short_error(ename: str, evalue: str, traceback: str = "") -> str:
 
 
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
+_TEMP_NAME = re.compile(r"(\$TMPDIR/)tmp[\w-]{6,}")
 # TensorFlow's C++ log lines (written before Python logging starts): timestamps and thread ids
 # that change every run and say nothing about the claims.
 _NATIVE_LOG = re.compile(
@@ -202,7 +204,9 @@ def machine_paths(project_root: Path) -> list[tuple[str, str]]:
 
 def sanitize_text(text: str, paths: list[tuple[str, str]]) -> str:
     for path, stand_in in paths:
-        text = text.replace(path, stand_in)
+        # Only whole path components: "/tmp" must not eat the start of "/tmp_x1y2".
+        text = re.sub(re.escape(path) + r"(?![\w.-])", lambda _m, s=stand_in: s, text)
+    text = _TEMP_NAME.sub(r"\1tmp…", text)  # mkdtemp() names differ on every run
     return _ADDRESS.sub("0x…", text)
 
 
