@@ -151,13 +151,23 @@ def _version(*dists: str) -> str | None:
     return None
 
 
+EVIDENCE_PACKAGES = (
+    "numpy", "torchvision", "keras-hub", "transformers", "jax", "executorch", "litert-torch",
+    "ai-edge-litert", "onnxruntime", "onnxscript", "tf2onnx", "scikit-learn", "skorch", "scikeras",
+    "tensorboard", "gymnasium",
+)  # fmt: skip
+
+
 def version_record() -> dict:
-    return {
+    """The versions a run used: the two frameworks, Keras, Python and every evidence library."""
+    record = {
         "python": platform.python_version(),
         "tensorflow": _version("tensorflow-cpu", "tensorflow"),
         "torch": _version("torch"),
         "keras": _version("keras"),
     }
+    record.update({name: _version(name) for name in EVIDENCE_PACKAGES})
+    return record
 
 
 def select_shard(notebooks: list[str], shard: str | None) -> list[str]:

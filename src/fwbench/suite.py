@@ -34,12 +34,22 @@ def _env(threads: dict, cache_dir: str) -> dict:
 def _worker(task: str, mode: Mode, env: dict, tmp: str, timeout: int = 900) -> dict:
     out = os.path.join(tmp, f"{task}.json")
     cmd = [sys.executable, "-m", "fwbench.worker", task, "--mode", mode.name, "--out", out]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    crashes = []
+    while True:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+        # Seen once on a heavily loaded 2-core machine: TensorFlow's MirroredStrategy worker died
+        # with SIGSEGV and passed when re-run. A crash by signal gets one retry, and is recorded.
+        if proc.returncode < 0 and not crashes:
+            crashes.append(proc.returncode)
+            continue
+        break
     if proc.returncode != 0 or not os.path.exists(out):
         tail = "\n".join((proc.stderr or "").strip().splitlines()[-15:])
         raise RuntimeError(f"worker {task!r} failed (exit {proc.returncode}):\n{tail}")
     with open(out) as fh:
-        return json.load(fh)
+        result = json.load(fh)
+    result["crashed_attempts"] = crashes
+    return result
 
 
 def _header(mode: Mode, threads: dict) -> dict:
