@@ -5,7 +5,7 @@ from builders import BASIC
 
 from factcheck import Engine, Project
 from factcheck.extract import EvidenceCell
-from factcheck.mkdocs_plugin import exclude_notebook_outputs_from_search
+from factcheck.mkdocs_plugin import tidy_notebook_page
 from factcheck.render import output_html, outputs_html, provenance
 from factcheck.shortcodes import ShortcodeExtension
 
@@ -89,7 +89,7 @@ def test_panel_markdown_becomes_heading_badge_tabs_and_outputs(demo):
 
 def test_notebook_page_outputs_are_wrapped_for_search_exclusion():
     html = '<div class="jp-Cell"><div class="jp-OutputArea"><div><pre>42</pre></div></div></div>'
-    wrapped = exclude_notebook_outputs_from_search(html)
+    wrapped = tidy_notebook_page(html, [], lambda href: None)
     assert '<section class="nb-search-excluded" data-search-exclude=""><div class="jp-OutputArea">' in wrapped
 
 

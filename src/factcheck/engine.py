@@ -38,6 +38,7 @@ class Engine:
         self.registry: Registry = load_registry(project.claims_dir, project.notebooks_dir)
         self.executor = Executor(project, self.registry, jobs=jobs, progress=progress)
         self.placed: dict[str, str] = {}
+        self._values: dict[str, dict] | None = None
         self.check_import_order()
 
     # -- before execution -------------------------------------------------------------
@@ -53,6 +54,7 @@ class Engine:
     # -- execution ----------------------------------------------------------------------
     def execute(self, shard: str | None = None, notebooks: list[str] | None = None, force: bool = False) -> RunReport:
         report = self.executor.run(notebooks=notebooks, shard=shard, force=force)
+        self._values = None  # outputs may have changed
         report.raise_for_failures()
         return report
 
@@ -74,7 +76,14 @@ class Engine:
 
     # -- checks after execution -----------------------------------------------------------
     def values(self) -> dict[str, dict]:
-        """Every value recorded by any notebook; a name recorded by two notebooks is an error."""
+        """Every value recorded by any notebook; a name recorded by two notebooks is an error.
+
+        Read once per build (after execution) and shared by every page that quotes a value."""
+        if self._values is None:
+            self._values = self._read_values()
+        return self._values
+
+    def _read_values(self) -> dict[str, dict]:
         values, owner = {}, {}
         for path in find_notebooks(self.project.notebooks_dir):
             rel = self.project.rel_notebook(path)
@@ -142,16 +151,13 @@ class Engine:
         def link(target: str) -> str:
             return posixpath.relpath(target, here or ".")
 
-        values = None
-
         def resolve(kind: str, arg: str | None, stash) -> str:
-            nonlocal values
             if kind == "claim":
                 claim = self.registry[arg]
                 links = {fw: link(f"notebooks/{ev.notebook}") for fw, ev in claim.evidence.items()}
                 return render.claim_panel(claim, self.cells(arg), links, stash, repo_url=self.repo_url)
             if kind == "value":
-                values = values if values is not None else self.values()
+                values = self.values()
                 if arg not in values:
                     raise PageError(f"docs/{page}: no notebook recorded a value named {arg!r}")
                 return values[arg]["text"]

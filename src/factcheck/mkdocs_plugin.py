@@ -56,7 +56,7 @@ def _notebook_title(path: Path) -> str:
 class FactcheckPlugin(BasePlugin[FactcheckConfig]):
     def __init__(self):
         self.engine: Engine | None = None
-        self.page: str | None = None
+        self.resolve_on_page = None  # the engine's shortcode resolver for the page being rendered
 
     def _fail(self, exc: FactcheckError):
         raise PluginError(f"{type(exc).__name__}:\n{exc}") from None
@@ -69,7 +69,7 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             self._fail(exc)
 
         def resolve(kind, arg, stash):
-            return self.engine.resolver(self.page)(kind, arg, stash)
+            return self.resolve_on_page(kind, arg, stash)
 
         config.markdown_extensions.append(ShortcodeExtension(resolve))
         if config.nav is not None:
@@ -111,7 +111,7 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
         return files
 
     def on_page_markdown(self, markdown, page, **kwargs):
-        self.page = page.file.src_uri
+        self.resolve_on_page = self.engine.resolver(page.file.src_uri)
         if "<!-- claim:" in markdown:
             # Claim pages need the width for two evidence columns; the header tabs navigate.
             page.meta.setdefault("hide", ["navigation"])
@@ -204,12 +204,6 @@ def tidy_notebook_page(html: str, toc_ids: list[str], resolve) -> str:
     # pointless request for the page itself.
     for script in soup.find_all("script", src=""):
         script.decompose()
-    _exclude_outputs_from_search(soup)
-    return str(soup)
-
-
-def exclude_notebook_outputs_from_search(html: str) -> str:
-    soup = BeautifulSoup(html, "html.parser")
     _exclude_outputs_from_search(soup)
     return str(soup)
 
