@@ -119,3 +119,10 @@ def test_shared_cells_render_full_width_under_the_columns(demo):
     eng.verify_evidence()  # the shared cell needs no assert of its own
     html = render_page(eng, "<!-- claim: demo-shared -->\n")
     assert html.index('class="claim-evidence"') < html.index('class="claim-shared"') < html.index("one figure for both")
+
+
+def test_code_holding_a_fence_gets_a_longer_fence():
+    from factcheck.render import _fence
+
+    block = _fence("doc = '''\n```\n'''", "TensorFlow · tag")
+    assert block.startswith('```` python title="TensorFlow · tag"') and block.endswith("\n````")

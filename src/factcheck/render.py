@@ -75,12 +75,9 @@ def outputs_html(cell: EvidenceCell) -> str:
 
 
 def _fence(source: str, title: str) -> str:
-    longest = max((len(run) for run in source.split("`") if run == ""), default=0)
-    ticks = "`" * max(3, longest + 1)
-    for line in source.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith("```"):
-            ticks = "`" * max(len(ticks), len(stripped) - len(stripped.lstrip("`")) + 1)
+    """A fenced Python block, its fence longer than any backtick run that opens a source line."""
+    runs = [len(line) - len(line.lstrip("`")) for line in (ln.lstrip() for ln in source.splitlines())]
+    ticks = "`" * max(3, max(runs, default=0) + 1)
     return f'{ticks} python title="{title}"\n{source.rstrip()}\n{ticks}'
 
 
