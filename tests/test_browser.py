@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import shutil
-import tempfile
-import threading
-from pathlib import Path
 
 import pytest
 from builders import REPO
@@ -18,41 +12,6 @@ pytestmark = [pytest.mark.site, pytest.mark.browser]
 SHOTS = REPO / "test-output" / "screenshots"
 REGISTRY = load_registry(REPO / "claims", REPO / "notebooks")
 PARADIGM = REGISTRY.in_section("paradigm")
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def base_url(site):
-    """Serve site/ under the URL path it was built for (site_url's path), on loopback."""
-    root = Path(tempfile.mkdtemp(prefix="ff-serve-"))
-    mount = root / site.base_path.strip("/") if site.base_path.strip("/") else root
-    mount.parent.mkdir(parents=True, exist_ok=True)
-    if mount != root:
-        mount.symlink_to(site.dir, target_is_directory=True)
-    else:
-        shutil.rmtree(root)
-        root = site.dir
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}{site.base_path}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        pytest.fail("Debian's chromium is not installed: run 'make browser' (the test command does)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

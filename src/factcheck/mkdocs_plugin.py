@@ -179,6 +179,7 @@ def tidy_notebook_page(html: str, toc_ids: list[str], resolve) -> str:
       ``resolve`` maps them to the page's URL.
     - Outputs and the hidden copy of each code cell are kept out of the search index.
     - The empty-src MathJax script nbconvert adds is dropped.
+    - Code and output blocks, which scroll sideways, become reachable by keyboard.
     """
     soup = BeautifulSoup(html, "html.parser")
     headings = [
@@ -204,6 +205,8 @@ def tidy_notebook_page(html: str, toc_ids: list[str], resolve) -> str:
     # pointless request for the page itself.
     for script in soup.find_all("script", src=""):
         script.decompose()
+    for block in soup.select("div.highlight-ipynb, div.jp-OutputArea-output pre"):
+        block["tabindex"] = "0"
     _exclude_outputs_from_search(soup)
     return str(soup)
 

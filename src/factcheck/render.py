@@ -31,7 +31,8 @@ def verdict_badge(verdict: str) -> str:
 
 
 def _text_block(text: str, css: str) -> str:
-    return f'<pre class="{css}">{html.escape(text.rstrip())}</pre>'
+    # tabindex: a block that scrolls sideways must be reachable by keyboard (axe: scrollable-region-focusable)
+    return f'<pre class="{css}" tabindex="0">{html.escape(text.rstrip())}</pre>'
 
 
 def output_html(output: dict, alt: str) -> str | None:
@@ -53,7 +54,7 @@ def output_html(output: dict, alt: str) -> str | None:
             img = f'<img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
             return f'<figure class="nb-figure">{img}</figure>'
         if "text/html" in data:
-            return f'<div class="nb-html">{data["text/html"]}</div>'
+            return f'<div class="nb-html" tabindex="0">{data["text/html"]}</div>'
         if VALUE_MIME in data:
             return _text_block(data["text/plain"], "nb-result")
         if "text/plain" in data:

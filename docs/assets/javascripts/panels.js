@@ -60,6 +60,11 @@
     }
   }
 
+  // Material's search dialog has no accessible name (axe: aria-dialog-name); the header, and
+  // with it the dialog, survives instant navigation, so once is enough.
+  var search = document.querySelector(".md-search[role=dialog]");
+  if (search && !search.hasAttribute("aria-label")) search.setAttribute("aria-label", "Search");
+
   // Material's instant navigation swaps pages without a reload; document$ fires after each swap.
   if (window.document$) { window.document$.subscribe(setup); } else { document.addEventListener("DOMContentLoaded", setup); }
 })();
