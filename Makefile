@@ -10,7 +10,7 @@ export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup execute build serve test test-fast test-latest lab bench browser check lint lock urls clean
+.PHONY: setup execute build serve test test-fast test-latest lab bench browser lighthouse check lint lock urls clean
 
 ## setup: create the virtual environment with exactly the locked packages
 setup: $(STAMP)
@@ -36,7 +36,7 @@ serve: execute
 	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 ## test: every test; pytest collecting nothing (exit 5) counts as a failure
-test: setup browser
+test: setup browser lighthouse
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
@@ -65,6 +65,17 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+## lighthouse: npm's Lighthouse, pinned in tools/lighthouse (Node.js and npm from Debian when missing)
+LIGHTHOUSE := tools/lighthouse/node_modules/lighthouse/cli/index.js
+lighthouse: $(LIGHTHOUSE)
+$(LIGHTHOUSE): tools/lighthouse/package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "Installing Debian's nodejs and npm for the Lighthouse tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tools/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## bench: the full benchmark (about 5 minutes on 2 cores) -> bench/results/full.json
 bench: setup

@@ -237,3 +237,29 @@ def test_built_site_holds_no_machine_paths_addresses_or_tracebacks(site):
             if m:
                 found.append(f"{path.relative_to(site.dir)}: {what} {text[max(0, m.start() - 40) : m.end() + 40]!r}")
     assert not found, "\n".join(found[:20])
+
+
+def test_every_page_has_its_own_description_and_link_preview_tags(site):
+    descriptions, problems = {}, []
+    for path in sorted(site.dir.rglob("index.html")):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        if soup.find("meta", attrs={"http-equiv": "refresh"}):
+            continue  # a redirect stub left for a moved page
+        rel = str(path.relative_to(site.dir))
+
+        def meta(key, soup=soup):
+            tag = soup.find("meta", attrs={"property": key}) or soup.find("meta", attrs={"name": key})
+            return tag["content"] if tag else None
+
+        for key in ("description", "og:title", "og:description", "og:image", "og:url", "twitter:card"):
+            if not meta(key):
+                problems.append(f"{rel}: no {key}")
+        canonical = soup.find("link", rel="canonical")
+        if canonical and meta("og:url") != canonical["href"]:
+            problems.append(f"{rel}: og:url {meta('og:url')} is not the canonical URL {canonical['href']}")
+        descriptions.setdefault(meta("description"), []).append(rel)
+    card = site.dir / "assets" / "social-card.png"
+    assert card.is_file() and card.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "the social card is missing"
+    shared = {d: pages for d, pages in descriptions.items() if len(pages) > 1}
+    assert not problems, "\n".join(problems)
+    assert not shared, f"pages sharing one description: {shared}"
