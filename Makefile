@@ -42,7 +42,7 @@ test: setup browser lighthouse
 
 ## test-fast: the tests that need no notebook execution, site build or browser
 test-fast: setup
-	$(BIN)/python -m pytest -m "not site and not browser"
+	$(BIN)/python -m pytest -m "not site and not browser and not rerun"
 
 ## test-latest: every notebook on the newest releases (requirements-latest.in, unpinned, in
 ## .venv-latest), then a drift report against the pinned run: build/drift/drift.md and .json

@@ -173,3 +173,13 @@ def test_machine_paths_and_addresses_never_reach_the_outputs(demo):
 
     assert sys.prefix not in text and str(demo.root) not in text and "/tmp" not in text
     assert "$VENV" in text and "$REPO" in text and "0x…" in text
+
+
+def test_scrubbing_hides_per_run_names_and_is_idempotent():
+    from factcheck.executor import sanitize_text
+
+    paths = [("/tmp", "$TMPDIR")]
+    raw = "> /tmp/ipykernel_13520/1795322581.py(7)f()\nsaved to /tmp/tmpab12cd34/model at 0x7f3a2b1c9d80"
+    once = sanitize_text(raw, paths)
+    assert once == "> $TMPDIR/ipykernel_…/1795322581.py(7)f()\nsaved to $TMPDIR/tmp…/model at 0x…"
+    assert sanitize_text(once, paths) == once

@@ -1,9 +1,10 @@
 """Claim panels, outputs and provenance render from registry and executed cells alone."""
 
 import markdown
+import pytest
 from builders import BASIC
 
-from factcheck import Engine, Project
+from factcheck import Engine, EvidenceError, Project
 from factcheck.extract import EvidenceCell
 from factcheck.mkdocs_plugin import tidy_notebook_page
 from factcheck.render import output_html, outputs_html, provenance
@@ -126,3 +127,35 @@ def test_code_holding_a_fence_gets_a_longer_fence():
 
     block = _fence("doc = '''\n```\n'''", "TensorFlow · tag")
     assert block.startswith('```` python title="TensorFlow · tag"') and block.endswith("\n````")
+
+
+def test_values_in_an_explanation_come_from_the_cell_that_recorded_them(demo):
+    from builders import claim
+
+    demo.write_notebook(
+        "demo/basic.ipynb",
+        [
+            ("md", "# Values"),
+            (
+                "code",
+                "from factcheck.notebook import record\n"
+                "size = 21.09\nassert size < 30\nrecord('demo-kb', size, '{:.1f} KB')",
+                ["tf-check"],
+            ),
+            ("code", "assert 2 * 1 == 2", ["pt-check"]),
+        ],
+    )
+    entry = claim("demo-valued", explanation="The file is <!-- value: demo-kb --> small. It stays small.")
+    broken = claim("demo-broken", explanation="The file is <!-- value: demo-nothing --> small. Oops.")
+    demo.write_claims([entry])
+    demo.write_page("# Demo { #demo }\n\n<!-- claim: demo-valued -->\n")
+    eng = Engine(Project.at(demo.root), progress=lambda line: None)
+    eng.execute().raise_for_failures()
+    eng.verify_evidence()
+    assert "The file is 21.1 KB small." in render_page(eng, "<!-- claim: demo-valued -->\n")
+    assert eng.claims_json(lambda page: page)["claims"][0]["explanation"].startswith("The file is 21.1 KB small.")
+
+    demo.write_claims([entry, broken])
+    eng = Engine(Project.at(demo.root), progress=lambda line: None)
+    with pytest.raises(EvidenceError, match=r"demo.yaml: claim 'demo-broken': explanation names value 'demo-nothing'"):
+        eng.verify_evidence()

@@ -8,8 +8,10 @@ while rendering, and ``claims_json(url_of)`` at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import posixpath
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +25,8 @@ from .notebooks import find_notebooks, import_order_problem, read_notebook
 from .pages import claim_pages
 from .project import Project
 from .registry import FRAMEWORKS, SHARED, Registry, load_registry
+
+_VALUE = re.compile(r"<!--\s*value:\s*([\w.-]+)\s*-->")  # the page shortcode, also allowed in explanations
 
 
 class Engine:
@@ -132,10 +136,26 @@ class Engine:
                 for fw, cells in self.cells(claim.id).items():
                     # The shared cells illustrate; each framework's own cells must assert.
                     check_evidence_ran(claim.id, fw, cells, require_assert=fw != SHARED)
+                self.explanation(claim)  # every value it names was recorded
             except (EvidenceError, FileNotFoundError) as exc:
                 problems.append(str(exc))
         if problems:
             raise EvidenceError("\n".join(problems))
+
+    def explanation(self, claim) -> str:
+        """The claim's explanation with each ``<!-- value: name -->`` replaced by the value a
+        notebook recorded, so a measured number in a verdict's reason comes from a cell."""
+        values = self.values()
+
+        def value(match: re.Match) -> str:
+            if match[1] not in values:
+                raise EvidenceError(
+                    f"{claim.file.name}: claim {claim.id!r}: explanation names value {match[1]!r},"
+                    " which no notebook recorded"
+                )
+            return values[match[1]]["text"]
+
+        return _VALUE.sub(value, claim.explanation)
 
     # -- rendering ------------------------------------------------------------------------
     def page_records(self, page: str) -> list[dict]:
@@ -155,6 +175,7 @@ class Engine:
             if kind == "claim":
                 claim = self.registry[arg]
                 links = {fw: link(f"notebooks/{ev.notebook}") for fw, ev in claim.evidence.items()}
+                claim = dataclasses.replace(claim, explanation=self.explanation(claim))
                 return render.claim_panel(claim, self.cells(arg), links, stash, repo_url=self.repo_url)
             if kind == "value":
                 values = self.values()
@@ -214,7 +235,7 @@ class Engine:
                     "url": f"{url_of(page)}#{claim.id}" if page else None,
                     "quote": claim.quote,
                     "verdict": claim.verdict,
-                    "explanation": claim.explanation,
+                    "explanation": self.explanation(claim),
                     "evidence": evidence,
                     "sources": [{"url": s.url, "title": s.title, "date": s.date} for s in claim.sources],
                     "versions": {k: v for k, v in newest["versions"].items() if v},

@@ -31,7 +31,7 @@ from .notebooks import cell_tags, find_notebooks, notebook_settings, read_notebo
 from .project import Project
 
 DEFAULT_CELL_TIMEOUT = 300  # seconds per cell; a notebook may set metadata.factcheck.timeout
-KEY_VERSION = "4"  # bump to invalidate every cache entry after a change to execution itself
+KEY_VERSION = "5"  # bump to invalidate every cache entry after a change to execution itself
 
 # What the kernel inherits: quiet TensorFlow logs, fixed hashing, no GPU probing noise.
 KERNEL_ENV = {
@@ -190,6 +190,7 @@ def _short_error(ename: str, evalue: str, traceback: str = "") -> str:
 
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
 _TEMP_NAME = re.compile(r"(\$TMPDIR/)tmp[\w-]{6,}")
+_KERNEL_PID = re.compile(r"\bipykernel_\d+\b")  # the kernel's code-cell files live under ipykernel_<pid>
 # TensorFlow's C++ log lines (written before Python logging starts): timestamps and thread ids
 # that change every run and say nothing about the claims.
 _NATIVE_LOG = re.compile(
@@ -215,8 +216,9 @@ def machine_paths(project_root: Path) -> list[tuple[str, str]]:
 def sanitize_text(text: str, paths: list[tuple[str, str]]) -> str:
     for path, stand_in in paths:
         # Only whole path components: "/tmp" must not eat the start of "/tmp_x1y2".
-        text = re.sub(re.escape(path) + r"(?![\w.-])", lambda _m, s=stand_in: s, text)
+        text = re.sub(re.escape(path) + r"(?![\w.…-])", lambda _m, s=stand_in: s, text)
     text = _TEMP_NAME.sub(r"\1tmp…", text)  # mkdtemp() names differ on every run
+    text = _KERNEL_PID.sub("ipykernel_…", text)
     return _ADDRESS.sub("0x…", text)
 
 

@@ -8,9 +8,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import EvidenceError
-from .notebooks import has_assertion, read_notebook, tagged_cells
+from .notebooks import cell_tags, has_assertion, read_notebook, tagged_cells
 
 VALUE_MIME = "application/vnd.framework-facts.value+json"
+MEASUREMENT_TAG = "measurement"  # a cell whose output holds timings or sizes that vary per run
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class EvidenceCell:
     outputs: tuple  # nbformat output dicts, as executed
     execution_count: int | None
     seconds: float | None
+    measured: bool = False  # tagged "measurement": a timing or size that varies from run to run
 
     @property
     def asserts(self) -> bool:
@@ -66,17 +68,24 @@ def evidence_cells(executed_path: Path, notebook: str, tags) -> list[EvidenceCel
                 outputs=tuple(cell.get("outputs", ())),
                 execution_count=cell.get("execution_count"),
                 seconds=_duration(cell),
+                measured=MEASUREMENT_TAG in cell_tags(cell),
             )
         )
     return cells
 
 
 def check_evidence_ran(claim_id: str, framework: str, cells: list[EvidenceCell], require_assert: bool = True) -> None:
-    """Evidence must have executed, without errors, and assert something that could fail."""
+    """Evidence must have executed (an execution count and a recorded duration), without errors,
+    and assert something that could fail."""
     for cell in cells:
         where = f"notebooks/{cell.notebook} cell {cell.index + 1} ({cell.tag!r})"
         if cell.execution_count is None:
             raise EvidenceError(f"claim {claim_id!r} ({framework}): {where} was never executed")
+        if cell.seconds is None:
+            raise EvidenceError(
+                f"claim {claim_id!r} ({framework}): {where} has no recorded duration"
+                " (executed outside the engine, or its timing metadata was stripped)"
+            )
         if any(o.get("output_type") == "error" for o in cell.outputs):
             raise EvidenceError(f"claim {claim_id!r} ({framework}): {where} holds an error output")
         if not cell.source.strip():

@@ -84,9 +84,10 @@ def _fence(source: str, title: str) -> str:
 
 def cell_caption(cell: EvidenceCell, notebook_link: str) -> str:
     timing = f", ran in {cell.seconds:.2f} s" if cell.seconds is not None else ""
+    measured = " · measurement: its numbers vary from run to run" if cell.measured else ""
     return (
         f'<small class="nb-caption">[{cell.notebook}]({notebook_link}) · cell {cell.index + 1}'
-        f" · execution count {cell.execution_count}{timing}</small>"
+        f" · execution count {cell.execution_count}{timing}{measured}</small>"
     )
 
 
