@@ -29,12 +29,33 @@ def built_demo(demo):
     return demo, page, page.stat().st_mtime_ns
 
 
-def test_a_registry_error_fails_the_build_and_keeps_the_last_site(built_demo):
+BAD_SOURCE = {"url": "htp:/example.org", "title": "Notes", "date": "2024-01-02"}
+
+
+@pytest.mark.parametrize(
+    ("break_it", "message"),
+    [
+        (
+            lambda demo: demo.write_claims([claim("demo-basic-claim", verdict="probably")]),
+            "claims/demo.yaml: claim 'demo-basic-claim', field 'verdict' must be one of",
+        ),
+        (
+            lambda demo: (demo.root / "claims" / "demo.yaml").write_text("claims:\n  - id: [unclosed\n"),
+            "demo.yaml: not valid YAML",
+        ),
+        (
+            lambda demo: demo.write_claims([claim("demo-basic-claim", sources=[BAD_SOURCE])]),
+            "field 'sources.0.url'",
+        ),
+    ],
+    ids=["unknown-verdict", "invalid-yaml", "malformed-source-url"],
+)
+def test_a_registry_error_fails_the_build_and_keeps_the_last_site(built_demo, break_it, message):
     demo, page, mtime = built_demo
-    demo.write_claims([claim("demo-basic-claim", verdict="probably")])
+    break_it(demo)
     result = mkdocs_build(demo.root)
     assert result.returncode != 0
-    assert "claims/demo.yaml: claim 'demo-basic-claim', field 'verdict' must be one of" in result.stderr
+    assert message in result.stderr
     assert page.stat().st_mtime_ns == mtime
 
 

@@ -55,7 +55,7 @@ def test_images_and_tables_render_with_alt_text():
     png = {"output_type": "display_data", "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}}
     assert 'alt="Figure produced by' in output_html(png, "Figure produced by cell 3")
     table = {"output_type": "execute_result", "data": {"text/html": "<table><tr><td>1</td></tr></table>"}}
-    assert '<div class="nb-html"><table>' in output_html(table, "")
+    assert '<div class="nb-html" tabindex="0"><table>' in output_html(table, "")
 
 
 def test_silent_cells_say_so():
