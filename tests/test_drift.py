@@ -61,3 +61,19 @@ def test_timings_that_move_do_not_count_as_drift(demo):
     report = report_for(demo, slower)
     assert report["claims"][0]["status"] == "same"
     assert "No claim's evidence failed or changed its output." in drift_markdown(report)
+
+
+def test_a_changed_cell_tagged_measurement_is_a_moved_measurement_not_a_flip(demo):
+    def tagged(tf_code):
+        return [
+            ("md", "# Drift demo"),
+            ("code", "x = 21"),
+            ("code", tf_code, ["tf-check", "measurement"]),
+            ("code", "assert x + 21 == 42\nprint('ok')", ["pt-check"]),
+        ]
+
+    demo.write_claims([claim("demo-drift-claim")])
+    baseline = run(demo, tagged("assert x * 2 == 42\nprint('fastest: eager')"), "pinned")
+    latest = run(demo, tagged("assert x * 2 == 42\nprint('fastest: graph')"), "latest")
+    row = drift_report(load_registry(demo.root / "claims"), baseline, latest, "2026-11-25")["claims"][0]
+    assert row["status"] == "measured" and "'fastest: graph'" in row["details"][0]

@@ -20,8 +20,8 @@ from .registry import Registry
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t]+")
-# "measured": output moved in a notebook that declares measurements (timings, sizes): reported,
-# but not a flip of the claim.
+# "measured": output moved in a notebook that declares measurements, or in a cell tagged
+# "measurement" (timings, sizes, a benchmark's winner): reported, but not a flip of the claim.
 STATUS_ORDER = {"fails": 0, "not-run": 1, "changed": 2, "measured": 3, "same": 4}
 
 
@@ -91,7 +91,7 @@ def claim_drift(registry: Registry, baseline: RunTree, latest: RunTree) -> list[
             measured = notebook_settings(load_executed(latest.notebook(ev.notebook))).get("measurements", False)
             for old, new in zip(old_cells, new_cells, strict=True):
                 if _text(old) != _text(new):
-                    moved = "measured" if measured else "changed"
+                    moved = "measured" if measured or new.measured else "changed"
                     if STATUS_ORDER[moved] < STATUS_ORDER[status]:
                         status = moved
                     details.append(
