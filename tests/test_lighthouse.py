@@ -73,6 +73,13 @@ def _lost_points(data: dict, category: str) -> list[str]:
     return lost
 
 
+@pytest.fixture(scope="module", autouse=True)
+def warm_up(base_url):
+    """One throwaway run first: Chromium's first start and cold disk caches cost the first
+    report up to a second of largest-contentful-paint (seen: 2.6 s, then 1.4 s, 1.4 s)."""
+    _lighthouse(base_url, "mobile", "warm-up")
+
+
 @pytest.mark.parametrize("form_factor", FORM_FACTORS)
 @pytest.mark.parametrize("kind", list(PAGES))
 def test_lighthouse_scores_at_least_95_in_every_category(base_url, kind, form_factor):
