@@ -89,3 +89,14 @@ def test_search_finds_a_claim_by_its_words(page, base_url):
     hrefs = page.locator(".md-search-result__item a").evaluate_all("els => els.map(e => e.href)")
     assert any("/paradigm/" in h for h in hrefs), hrefs
     page.screenshot(path=str(SHOTS / "search.png"))
+
+
+def test_a_notebook_page_reached_by_instant_navigation_keeps_its_styles(page, base_url):
+    page.goto(base_url + "paradigm/")
+    page.locator('article a[href$="notebooks/paradigm/eager-and-graphs/"]').first.click()
+    page.wait_for_url("**/notebooks/paradigm/eager-and-graphs/")
+    prompt = page.locator(".jp-CodeCell .jp-InputPrompt").first
+    prompt.wait_for()
+    # JupyterLab's prompt styles come from the page's own (purged) stylesheet.
+    assert "monospace" in prompt.evaluate("el => getComputedStyle(el).fontFamily")
+    assert page.evaluate("document.querySelectorAll('.jupyter-wrapper style, article style').length") >= 1

@@ -8,8 +8,8 @@ on_files       publish the executed notebooks as pages (mkdocs-jupyter renders t
 on_page_*      tell the resolver which page it is on; keep notebook outputs out of search
 on_page_context  a description for notebook pages (the preview tags sit in overrides/main.html)
 on_post_build  write site/claims.json, the verdict badges (site/badges/<id>.svg|json), the
-               social card (site/assets/social-card.png), the shared notebook stylesheet and
-               build/public-urls.txt (every page and claim URL; `make urls` commits it)
+               social card (site/assets/social-card.png) and build/public-urls.txt (every
+               page and claim URL; `make urls` commits it)
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from mkdocs.utils import get_relative_url
 
 from .engine import Engine
 from .errors import FactcheckError
-from .notebook_css import classes_in, purge_css, stylesheet_name, take_page_styles
+from .notebook_css import classes_in, purge_css, take_page_styles
 from .notebooks import find_notebooks, read_notebook
 from .pages import scan_pages
 from .project import Project
@@ -92,8 +92,6 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
         return [{titles.get(k, k.replace("-", " ").capitalize()): groups[k]} for k in keys]
 
     def on_pre_build(self, config, **kwargs):
-        self._notebook_css: dict[str, str] = {}  # shared stylesheet name -> CSS taken out of the pages
-        self._notebook_classes: set[str] = set()  # every class used on a notebook page
         try:
             if self.config.execute:
                 self.engine.execute()
@@ -148,13 +146,7 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             url = get_relative_url(target.url, page.url)
             return url + (f"#{fragment}" if fragment else "")
 
-        def link_styles(css: str, classes: set[str]) -> str:
-            name = stylesheet_name(css)
-            self._notebook_css[name] = css
-            self._notebook_classes |= classes
-            return get_relative_url(name, page.url)
-
-        return tidy_notebook_page(html, [item.id for item in _flatten(page.toc)], resolve, link_styles)
+        return tidy_notebook_page(html, [item.id for item in _flatten(page.toc)], resolve)
 
     def on_post_build(self, config, **kwargs):
         base = config.site_url or ""
@@ -172,9 +164,6 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             target = Path(config.site_dir, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
-        for name, css in self._notebook_css.items():
-            Path(config.site_dir, name).parent.mkdir(parents=True, exist_ok=True)
-            Path(config.site_dir, name).write_text(purge_css(css, self._notebook_classes), encoding="utf-8")
         card = Path(config.site_dir, SOCIAL_CARD)
         card.parent.mkdir(parents=True, exist_ok=True)
         card.write_bytes(social_card_png(data["counts"], "TensorFlow vs PyTorch, fact-checked in both frameworks"))
@@ -200,7 +189,7 @@ def _flatten(toc):
         yield from _flatten(item.children)
 
 
-def tidy_notebook_page(html: str, toc_ids: list[str], resolve, link_styles=None) -> str:
+def tidy_notebook_page(html: str, toc_ids: list[str], resolve) -> str:
     """Fix what mkdocs-jupyter leaves broken on a notebook page.
 
     - Heading ids: nbconvert derives them differently from the TOC (which drops inline code
@@ -210,8 +199,7 @@ def tidy_notebook_page(html: str, toc_ids: list[str], resolve, link_styles=None)
     - Outputs and the hidden copy of each code cell are kept out of the search index.
     - The empty-src MathJax script nbconvert adds is dropped.
     - Code and output blocks, which scroll sideways, become reachable by keyboard.
-    - The inlined JupyterLab CSS moves to one shared stylesheet: ``link_styles(css, classes)``
-      records it with the page's classes and returns the href to link (see notebook_css).
+    - The inlined JupyterLab CSS shrinks to the rules this page uses (see notebook_css).
     """
     soup = BeautifulSoup(html, "html.parser")
     headings = [
@@ -240,15 +228,11 @@ def tidy_notebook_page(html: str, toc_ids: list[str], resolve, link_styles=None)
     for block in soup.select("div.highlight-ipynb, div.jp-OutputArea-output pre"):
         block["tabindex"] = "0"
     _exclude_outputs_from_search(soup)
-    if link_styles is not None:
-        css = take_page_styles(soup)
-        if css:
-            link = soup.new_tag(
-                "link",
-                rel="stylesheet",
-                href=link_styles(css, classes_in(tag["class"] for tag in soup.find_all(class_=True))),
-            )
-            soup.insert(0, link)
+    css = take_page_styles(soup)
+    if css:
+        style = soup.new_tag("style")
+        style.string = purge_css(css, classes_in(tag["class"] for tag in soup.find_all(class_=True)))
+        soup.insert(0, style)
     return str(soup)
 
 

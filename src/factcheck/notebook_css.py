@@ -1,16 +1,17 @@
-"""One small shared stylesheet for notebook pages instead of ~590 KB of CSS inlined in each.
+"""Notebook pages carry only the CSS they use, not ~590 KB of JupyterLab's stylesheet.
 
 mkdocs-jupyter inlines JupyterLab's whole stylesheet into every notebook page; almost all of
-it styles widgets a static page never shows, and a phone downloads it again on every page
-(Lighthouse: first paint after 2.3 s on its mobile profile). The plugin takes those <style>
-blocks out of each page, links one file instead, and writes that file once per build with
-only the rules whose classes occur on some notebook page.
+it styles widgets a static page never shows (Lighthouse: first paint after 2.3 s on its
+mobile profile). The plugin takes those <style> blocks out of each page and puts back one,
+holding only the rules whose classes occur on that page (about 35 KB, 7 KB gzipped). Inline
+rather than a shared file: a linked stylesheet in the page body holds back the first paint
+by a round trip, and Material's instant navigation swaps only the body.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
+from functools import lru_cache
 
 import tinycss2
 
@@ -30,10 +31,6 @@ def take_page_styles(soup) -> str | None:
             texts.append(text)
         style.decompose()
     return "\n".join(texts) if texts else None
-
-
-def stylesheet_name(css: str) -> str:
-    return f"assets/stylesheets/notebook.{hashlib.sha256(css.encode()).hexdigest()[:10]}.css"
 
 
 def classes_in(html_classes) -> set[str]:
@@ -83,7 +80,12 @@ def _purge_rules(rules, used: set[str]) -> list[str]:
     return kept
 
 
+@lru_cache(maxsize=4)
+def _parsed(css: str) -> tuple:
+    # Every notebook page carries the same stylesheet: parse it once per build.
+    return tuple(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
+
+
 def purge_css(css: str, used: set[str]) -> str:
     """Keep the rules (and selectors) whose classes all occur in ``used``."""
-    rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
-    return '@charset "UTF-8";\n' + "\n".join(_purge_rules(rules, used)) + "\n"
+    return "\n".join(_purge_rules(_parsed(css), used)) + "\n"
