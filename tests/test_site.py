@@ -140,8 +140,10 @@ def test_section_page_ends_with_provenance_from_the_execution_record(site, secti
     html = site.page(section)
     if section == "conclusion" and not any(p == f"{section}.md" for p in _placed().values()):
         return
+    # A run that crosses midnight gives a range of dates ("on 2026-11-25 to 2026-11-26").
+    day = r"\d{4}-\d{2}-\d{2}"
     assert re.search(
-        r"Verified with TensorFlow 2\.\d+\.\d+, PyTorch 2\.\d+\.\d+, Python 3\.\d+\.\d+ on \d{4}-\d{2}-\d{2}, ", html
+        rf"Verified with TensorFlow 2\.\d+\.\d+, PyTorch 2\.\d+\.\d+, Python 3\.\d+\.\d+ on {day}(?: to {day})?, ", html
     )
 
 
