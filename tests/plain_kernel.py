@@ -7,7 +7,6 @@ This second, independent execution is what the determinism tests compare with th
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -17,12 +16,12 @@ from pathlib import Path
 
 from builders import REPO
 
+from factcheck.drift import output_text
 from factcheck.executor import KERNEL_ENV, machine_paths, sanitize_outputs
 from factcheck.notebooks import find_notebooks, notebook_settings, read_notebook
 
 OUT = REPO / "test-output" / "plain-kernel"
 NOTEBOOKS = REPO / "notebooks"
-_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.IGNORECASE)
 
 
 @dataclass
@@ -67,22 +66,13 @@ def run_all(jobs: int = 2) -> dict[str, PlainRun]:
 
 
 def text_outputs(path: Path, mask_numbers: bool = False, scrub: bool = False) -> dict[int, str]:
-    """Cell position -> the text a reader sees (stdout and text/plain results); ``scrub`` applies
-    the engine's scrubbing (machine paths, addresses) to a run made outside the engine."""
+    """Cell position -> the text a reader sees, read as the drift report reads it; ``scrub``
+    applies the engine's scrubbing (machine paths, addresses) to a run made outside the engine."""
     nb = read_notebook(path)
     if scrub:
         sanitize_outputs(nb, machine_paths(REPO))
-    texts = {}
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        parts = []
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stdout":
-                parts.append(output["text"])
-            elif "text/plain" in output.get("data", {}):
-                parts.append(output["data"]["text/plain"])
-        text = "".join(parts)
-        # masked: numbers become "#" and runs of spaces one space (table columns follow the numbers)
-        texts[i] = re.sub(r"[ \t]+", " ", _NUMBER.sub("#", text)) if mask_numbers else text
-    return texts
+    return {
+        i: output_text(cell.get("outputs", []), masked=mask_numbers)
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+    }

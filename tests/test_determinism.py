@@ -16,6 +16,7 @@ import pytest
 from builders import REPO
 from plain_kernel import NOTEBOOKS, run_all, text_outputs
 
+from factcheck.drift import first_difference
 from factcheck.extract import MEASUREMENT_TAG
 from factcheck.notebooks import cell_tags, find_notebooks, notebook_settings, read_notebook
 
@@ -42,13 +43,6 @@ def _labels(rel: str) -> tuple[bool, set[int]]:
     return bool(notebook_settings(nb).get("measurements")), tagged
 
 
-def _first_difference(a: str, b: str) -> tuple[str, str]:
-    for line_a, line_b in zip(a.splitlines() + [""], b.splitlines() + [""], strict=False):
-        if line_a != line_b:
-            return line_a.strip()[:100], line_b.strip()[:100]
-    return a[-100:], b[-100:]
-
-
 @pytest.mark.parametrize("rel", ALL)
 def test_a_second_run_prints_the_same_text_outside_measurements(site, plain_runs, rel):
     if plain_runs[rel].returncode != 0:
@@ -67,8 +61,7 @@ def test_a_second_run_prints_the_same_text_outside_measurements(site, plain_runs
                 differences.append(f"cell {i + 1}: printed {'nothing' if not second else 'text'} the second time")
             continue
         if first != second:
-            a, b = _first_difference(first, second)
-            differences.append(f"cell {i + 1}: {a!r} became {b!r}")
+            differences.append(f"cell {i + 1}: {first_difference(first, second)}")
     assert not differences, (
         f"notebooks/{rel} printed different text on a second run (fix a seed, or tag the cell "
         f"{MEASUREMENT_TAG!r} if it shows a measurement):\n" + "\n".join(differences)

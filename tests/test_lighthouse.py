@@ -7,6 +7,7 @@ committed copy of a summary."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -46,7 +47,8 @@ def _lighthouse(url: str, form_factor: str, name: str) -> dict:
     ]  # fmt: skip
     if form_factor == "desktop":
         command.append("--preset=desktop")
-    run = subprocess.run(command, capture_output=True, text=True, timeout=300, env={"CHROME_PATH": chromium, **_env()})
+    env = {**os.environ, "CHROME_PATH": chromium}
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     report = OUT / f"{name}.report.json"
     if run.returncode != 0 or not report.is_file():
         pytest.fail(f"lighthouse failed on {url} ({form_factor}): {run.stderr[-2000:]}")
@@ -54,12 +56,6 @@ def _lighthouse(url: str, form_factor: str, name: str) -> dict:
     if data.get("runtimeError"):
         pytest.fail(f"lighthouse could not load {url}: {data['runtimeError']['message']}")
     return data
-
-
-def _env() -> dict:
-    import os
-
-    return {k: v for k, v in os.environ.items() if k != "CHROME_PATH"}
 
 
 def _lost_points(data: dict, category: str) -> list[str]:

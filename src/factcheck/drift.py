@@ -52,19 +52,25 @@ class RunTree:
         return merged
 
 
-def _text(cell) -> str:
-    """A cell's text output with the numbers masked: timings and figures move between runs,
-    so only a change in wording, types or structure counts as a changed output."""
+def output_text(outputs, masked: bool = True) -> str:
+    """The text a reader sees in a cell's outputs (stdout and text/plain results). Masked:
+    numbers become "#" and runs of spaces one space, so timings and figures (and table columns
+    that follow them) may move and only a change in wording, types or structure counts."""
     parts = []
-    for output in cell.outputs:
+    for output in outputs:
         if output.get("output_type") == "stream" and output.get("name") == "stdout":
             parts.append(output.get("text", ""))
         elif "text/plain" in output.get("data", {}):
             parts.append(output["data"]["text/plain"])
-    return _SPACES.sub(" ", _NUMBER.sub("#", "".join(parts))).strip()
+    text = "".join(parts)
+    return _SPACES.sub(" ", _NUMBER.sub("#", text)).strip() if masked else text
 
 
-def _first_difference(a: str, b: str) -> str:
+def _text(cell) -> str:
+    return output_text(cell.outputs)
+
+
+def first_difference(a: str, b: str) -> str:
     for old, new in zip(a.splitlines(), b.splitlines(), strict=False):
         if old != new:
             return f"{old.strip()[:100]!r} became {new.strip()[:100]!r}"
@@ -95,7 +101,7 @@ def claim_drift(registry: Registry, baseline: RunTree, latest: RunTree) -> list[
                     if STATUS_ORDER[moved] < STATUS_ORDER[status]:
                         status = moved
                     details.append(
-                        f"{fw}: cell {new.index + 1} ({new.tag}): {_first_difference(_text(old), _text(new))}"
+                        f"{fw}: cell {new.index + 1} ({new.tag}): {first_difference(_text(old), _text(new))}"
                     )
         rows.append(
             {

@@ -27,6 +27,14 @@ class Mode:
         return asdict(self)
 
 
+# The same models in both modes: quick and full differ in how long they measure, not in what.
+WORKLOAD_SHAPES = {
+    "mlp": {"batch": 256, "sizes": [784, 1024, 1024, 10]},
+    "cnn": {"batch": 64, "hw": 32, "channels": [3, 16, 32], "classes": 10},
+    "transformer": {"batch": 16, "seq": 64, "d_model": 128, "heads": 4, "d_ff": 512, "layers": 2},
+    "tiny_ops": 100,
+}
+
 MODES: dict[str, Mode] = {
     "quick": Mode(
         name="quick",
@@ -34,10 +42,7 @@ MODES: dict[str, Mode] = {
         warmup=2,
         min_sample_s=0.02,
         dense_sizes=(2048,),
-        mlp={"batch": 256, "sizes": [784, 1024, 1024, 10]},
-        cnn={"batch": 64, "hw": 32, "channels": [3, 16, 32], "classes": 10},
-        transformer={"batch": 16, "seq": 64, "d_model": 128, "heads": 4, "d_ff": 512, "layers": 2},
-        tiny_ops=100,
+        **WORKLOAD_SHAPES,
         keras_fit_steps=8,
         compile_training=False,
         memory_steps=20,
@@ -50,10 +55,7 @@ MODES: dict[str, Mode] = {
         warmup=2,
         min_sample_s=0.05,
         dense_sizes=(1024, 2048),
-        mlp={"batch": 256, "sizes": [784, 1024, 1024, 10]},
-        cnn={"batch": 64, "hw": 32, "channels": [3, 16, 32], "classes": 10},
-        transformer={"batch": 16, "seq": 64, "d_model": 128, "heads": 4, "d_ff": 512, "layers": 2},
-        tiny_ops=100,
+        **WORKLOAD_SHAPES,
         keras_fit_steps=16,
         compile_training=True,
         memory_steps=50,
