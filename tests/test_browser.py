@@ -71,6 +71,11 @@ def test_fw_parameter_opens_the_pytorch_tab_on_a_phone(browser, base_url):
     blocks = panel.locator(".claim-evidence .tabbed-block")
     blocks.nth(1).wait_for(state="visible")
     assert not blocks.nth(0).is_visible(), "on a phone only the chosen framework's tab shows"
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('.claim-evidence > .tabbed-set')].map(set =>
+            [...set.querySelectorAll(':scope > .tabbed-content > .tabbed-block')].map(b => b.offsetParent !== null))"""
+    )
+    assert all(s == [False, True] for s in shown), f"every panel opens its PyTorch tab: {shown}"
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page overflows horizontally ({width}px)"
     page.screenshot(path=str(SHOTS / "paradigm-pytorch-390.png"))

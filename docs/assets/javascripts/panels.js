@@ -9,12 +9,13 @@
   }
 
   function openFramework(fw) {
-    // Tabs are linked by label text (content.tabs.link): clicking one label switches every panel.
-    var label = Array.prototype.find.call(
-      document.querySelectorAll(".tabbed-labels > label"),
-      function (el) { return el.textContent.trim() === LABELS[fw]; }
-    );
-    if (label) label.click();
+    // Every panel's tab for that framework, not one click: Material links tabs only on a real
+    // click, so a scripted click switched the first panel alone.
+    document.querySelectorAll(".tabbed-labels > label").forEach(function (label) {
+      if (label.textContent.trim() !== LABELS[fw]) return;
+      var input = document.getElementById(label.htmlFor);
+      if (input) input.checked = true;
+    });
   }
 
   function claimUrl(id) {
