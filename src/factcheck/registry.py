@@ -43,6 +43,26 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a claim's quoted sentence comes from when it is not the article."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A default that differs between the frameworks (a row of the differences table).
+
+    ``tensorflow`` and ``pytorch`` name values recorded by cells; ``symptom`` may quote values."""
+
+    setting: str
+    tensorflow: str
+    pytorch: str
+    symptom: str
+
+
+@dataclass(frozen=True)
 class Section:
     id: str
     title: str
@@ -66,6 +86,8 @@ class Claim:
     evidence: dict[str, Evidence]
     sources: tuple[Source, ...]
     file: Path  # the claims file that defines it
+    origin: Origin | None = None  # None: the quote is the article's
+    difference: Difference | None = None
 
 
 @dataclass
@@ -216,6 +238,8 @@ def load_registry(claims_dir: Path, notebooks_dir: Path | None = None) -> Regist
                 },
                 sources=tuple(Source(**s) for s in raw["sources"]),
                 file=path,
+                origin=Origin(**raw["origin"]) if "origin" in raw else None,
+                difference=Difference(**raw["difference"]) if "difference" in raw else None,
             )
     registry = Registry(list(sections.values()), claims)
     if notebooks_dir is not None:

@@ -155,7 +155,7 @@ def claim_panel(
         f"{report_link(claim, repo_url)}"
         "</div>"
     )
-    quote = f"> “{claim.quote}”\n> — {ARTICLE}, *{claim.section.title}*"
+    quote = f"> “{claim.quote}”\n> — {quote_attribution(claim)}"
     tabs = "\n".join(framework_tab(fw, cells[fw], notebook_links[fw], stash) for fw in FRAMEWORKS)
     shared = ""
     if SHARED in cells:
@@ -172,6 +172,31 @@ def claim_panel(
         f"{sources_markdown(claim)}\n"
         "</div>\n"
     )
+
+
+def quote_attribution(claim: Claim) -> str:
+    """Who said the quoted sentence: the article (its section), or a documentation page."""
+    if claim.origin is None:
+        return f"{ARTICLE}, *{claim.section.title}*"
+    return f"[{claim.origin.title}]({claim.origin.url}) (documentation, beyond the article)"
+
+
+def differences_table(
+    rows: list[tuple[Claim, str, str, str]], placed: dict[str, str], link: Callable[[str], str]
+) -> str:
+    """Setting, each framework's default, what goes wrong, and the claim that proves it.
+
+    ``rows`` holds (claim, TensorFlow default, PyTorch default, symptom) with the recorded
+    values already substituted, so no default in the table is typed by hand."""
+    lines = [
+        "| Setting | TensorFlow default | PyTorch default | What goes wrong | Claim |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for claim, tf_default, torch_default, symptom in rows:
+        cells = [claim.difference.setting, f"`{tf_default}`", f"`{torch_default}`", symptom]
+        ref = f"[{claim.id}]({link(placed[claim.id])}#{claim.id})" if claim.id in placed else claim.id
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + f" | {ref} |")
+    return "\n".join(lines) + "\n"
 
 
 def _short(version: str | None) -> str:
