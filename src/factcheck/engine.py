@@ -269,7 +269,10 @@ class Engine:
                     "verdict": claim.verdict,
                     "explanation": self.explanation(claim),
                     "evidence": evidence,
-                    "sources": [{"url": s.url, "title": s.title, "date": s.date} for s in claim.sources],
+                    "sources": [
+                        {"url": s.url, "title": s.title, "published": s.published, "accessed": s.accessed}
+                        for s in claim.sources
+                    ],
                     "versions": {k: v for k, v in newest["versions"].items() if v},
                     "verified_on": newest["executed_at"][:10],
                 }

@@ -111,8 +111,14 @@ def shared_block(cells: list[EvidenceCell], notebook_link: str, stash: Stash) ->
     return "\n\n".join(body)
 
 
+def source_dates(source) -> str:
+    """'published 2024-03-08, read 2026-11-25', or 'no date given, read 2026-11-25'."""
+    published = f"published {source.published}" if source.published else "no date given"
+    return f"{published}, read {source.accessed}"
+
+
 def sources_markdown(claim: Claim) -> str:
-    items = "\n".join(f"    - [{s.title}]({s.url}) ({s.date})" for s in claim.sources)
+    items = "\n".join(f"    - [{s.title}]({s.url}) ({source_dates(s)})" for s in claim.sources)
     return f'??? info "Sources ({len(claim.sources)})"\n\n{items}\n'
 
 
@@ -242,7 +248,7 @@ def outdated_claims(registry, placed: dict[str, str], link: Callable[[str], str]
         if claim.verdict != "outdated":
             continue
         newest = max(claim.sources, key=lambda s: s.date)
-        items.append(f"- {_claim_link(claim, placed, link)}: [{newest.title}]({newest.url}) ({newest.date})")
+        items.append(f"- {_claim_link(claim, placed, link)}: [{newest.title}]({newest.url}) ({source_dates(newest)})")
     return "\n".join(items) + "\n" if items else "No claim is judged outdated.\n"
 
 
