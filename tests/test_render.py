@@ -208,3 +208,26 @@ def test_a_differences_table_takes_each_default_from_a_recorded_value(demo):
         EvidenceError, match=r"claim 'demo-eps': field 'difference.pytorch' names value 'demo-eps-missing'"
     ):
         eng.verify_evidence()
+
+
+def test_a_side_no_code_can_decide_says_so_and_need_not_assert(demo):
+    from builders import claim
+
+    demo.write_notebook(
+        "demo/basic.ipynb",
+        [("md", "# Opinion"), ("code", "print('context only')", ["tf-check"]), ("code", "assert 2 > 1", ["pt-check"])],
+    )
+    entry = claim("demo-opinion")
+    entry["evidence"]["tensorflow"]["untestable"] = "Whether a framework is loved is an opinion, read from surveys."
+    demo.write_claims([entry])
+    eng = Engine(Project.at(demo.root), progress=lambda line: None)
+    eng.execute().raise_for_failures()
+    eng.verify_evidence()  # the TensorFlow side carries no assert, and that is allowed
+    html = render_page(eng, "<!-- claim: demo-opinion -->\n")
+    assert "Judged from sources; no code can test this:</strong> Whether a framework is loved" in html
+
+    del entry["evidence"]["tensorflow"]["untestable"]
+    demo.write_claims([entry])
+    eng = Engine(Project.at(demo.root), progress=lambda line: None)
+    with pytest.raises(EvidenceError, match="asserts anything"):
+        eng.verify_evidence()

@@ -46,6 +46,7 @@ class Evidence:
     framework: str
     notebook: str  # relative to the notebooks directory
     cells: tuple[str, ...]  # cell tags, in display order
+    untestable: str | None = None  # why no code can decide this side (judged from sources)
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,12 @@ def load_registry(claims_dir: Path, notebooks_dir: Path | None = None) -> Regist
                 verdict=raw["verdict"],
                 explanation=" ".join(raw["explanation"].split()),
                 evidence={
-                    fw: Evidence(fw, raw["evidence"][fw]["notebook"], tuple(raw["evidence"][fw]["cells"]))
+                    fw: Evidence(
+                        fw,
+                        raw["evidence"][fw]["notebook"],
+                        tuple(raw["evidence"][fw]["cells"]),
+                        raw["evidence"][fw].get("untestable"),
+                    )
                     for fw in (*FRAMEWORKS, SHARED)
                     if fw in raw["evidence"]
                 },

@@ -91,8 +91,15 @@ def cell_caption(cell: EvidenceCell, notebook_link: str) -> str:
     )
 
 
-def framework_tab(framework: str, cells: list[EvidenceCell], notebook_link: str, stash: Stash) -> str:
+UNTESTABLE = "Judged from sources; no code can test this"
+
+
+def framework_tab(
+    framework: str, cells: list[EvidenceCell], notebook_link: str, stash: Stash, untestable: str | None = None
+) -> str:
     body = []
+    if untestable:
+        body.append(f'<p class="claim-untestable" markdown>**{UNTESTABLE}:** {untestable}</p>')
     for cell in cells:
         body.append(_fence(cell.source, f"{FRAMEWORK_LABELS[framework]} · {cell.tag}"))
         body.append(stash(outputs_html(cell)))
@@ -162,7 +169,9 @@ def claim_panel(
         "</div>"
     )
     quote = f"> “{claim.quote}”\n> — {quote_attribution(claim)}"
-    tabs = "\n".join(framework_tab(fw, cells[fw], notebook_links[fw], stash) for fw in FRAMEWORKS)
+    tabs = "\n".join(
+        framework_tab(fw, cells[fw], notebook_links[fw], stash, claim.evidence[fw].untestable) for fw in FRAMEWORKS
+    )
     shared = ""
     if SHARED in cells:
         block = shared_block(cells[SHARED], notebook_links[SHARED], stash)
