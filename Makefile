@@ -10,7 +10,7 @@ export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup execute build serve test test-fast test-latest lab bench browser lighthouse check lint lock urls clean
+.PHONY: setup execute build serve test test-fast test-latest lab bench browser lighthouse lighthouse-tools check lint lock urls clean
 
 ## setup: create the virtual environment with exactly the locked packages
 setup: $(STAMP)
@@ -35,10 +35,15 @@ build: execute
 serve: execute
 	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
-## test: every test; pytest collecting nothing (exit 5) counts as a failure
-test: setup browser lighthouse
-	$(BIN)/python -m pytest; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+## test: set up (timed), then lint and every test (timed); pytest collecting nothing (exit 5) fails
+test:
+	@t0=$$(date +%s); $(MAKE) --no-print-directory setup browser lighthouse-tools || exit 1; t1=$$(date +%s); \
+	echo "[test] setup took $$((t1 - t0)) s"; \
+	$(BIN)/ruff check src tests notebooks tools bench; lint=$$?; \
+	$(BIN)/python -m pytest; rc=$$?; t2=$$(date +%s); \
+	echo "[test] setup $$((t1 - t0)) s, tests $$((t2 - t1)) s (lint exit $$lint, pytest exit $$rc)"; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
+	[ $$lint -eq 0 ] || exit $$lint; exit $$rc
 
 ## test-fast: the tests that need no notebook execution, site build or browser
 test-fast: setup
@@ -66,9 +71,9 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-## lighthouse: npm's Lighthouse, pinned in tools/lighthouse (Node.js and npm from Debian when missing)
+## lighthouse-tools: npm's Lighthouse, pinned in tools/lighthouse (Node.js and npm from Debian when missing)
 LIGHTHOUSE := tools/lighthouse/node_modules/lighthouse/cli/index.js
-lighthouse: $(LIGHTHOUSE)
+lighthouse-tools: $(LIGHTHOUSE)
 $(LIGHTHOUSE): tools/lighthouse/package-lock.json
 	@command -v npm >/dev/null || { \
 	  echo "Installing Debian's nodejs and npm for the Lighthouse tests"; \
@@ -76,6 +81,11 @@ $(LIGHTHOUSE): tools/lighthouse/package-lock.json
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
 	cd tools/lighthouse && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+## lighthouse: measure performance (home, every section, two notebooks; RUNS=3 for medians) with this
+## machine's benchmark index -> reports/lighthouse/summary.md (a measurement, not a test)
+lighthouse: build browser lighthouse-tools
+	$(BIN)/python tools/lighthouse_report.py --runs $(or $(RUNS),1)
 
 ## bench: the full benchmark (about 5 minutes on 2 cores) -> bench/results/full.json
 bench: setup
@@ -91,7 +101,7 @@ check: setup
 	$(BIN)/python -m factcheck check
 
 lint: setup
-	$(BIN)/ruff check src tests notebooks
+	$(BIN)/ruff check src tests notebooks tools bench
 
 ## lock: re-resolve requirements.in into requirements.lock (then commit both)
 lock:

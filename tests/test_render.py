@@ -83,8 +83,13 @@ def test_panel_markdown_becomes_heading_badge_tabs_and_outputs(demo):
     html = render_page(eng, "<!-- claim: demo-basic-claim -->\n\n<!-- provenance -->\n")
     assert '<h3 class="claim-title" id="demo-basic-claim">' in html
     assert "verdict-badge--holds" in html
-    assert '<label for="__tabbed_1_1">TensorFlow</label><label for="__tabbed_1_2">PyTorch</label>' in html
-    assert "tf side 42" in html and "torch side 42" in html
+    assert '<label for="fw-demo-basic-claim-tensorflow">TensorFlow</label>' in html
+    assert '<label for="fw-demo-basic-claim-pytorch">PyTorch</label>' in html
+    tf_panel = html.split('<div class="fw-panel fw-panel--tensorflow">')[1].split(
+        '<div class="fw-panel fw-panel--pytorch">'
+    )[0]
+    assert "tf side 42" in tf_panel and "torch side 42" not in tf_panel
+    assert "torch side 42" in html.split('<div class="fw-panel fw-panel--pytorch">')[1]
     assert 'href="notebooks/demo/basic.ipynb"' in html
     assert "Verified with TensorFlow" in html
 
@@ -197,7 +202,7 @@ def test_a_differences_table_takes_each_default_from_a_recorded_value(demo):
     assert "<td>Epsilon</td><td><code>0.001</code></td><td><code>1e-05</code></td>" in html.replace("\n", "")
     assert "Outputs differ by 0.25." in html
     assert (
-        '<a href="https://example.org/docs/layer">Framework docs: a layer</a> (documentation, beyond the article)'
+        '<a href="https://example.org/docs/layer">Framework docs: a layer</a> (beyond the article)'
         in html
     )
 

@@ -162,7 +162,7 @@ def test_every_claim_panel_has_its_anchor_badge_and_both_frameworks(site):
         panel = heading.find_next_sibling("div", class_="claim-panel")
         assert panel["data-claim"] == cid
         assert panel.select_one(".verdict-badge")
-        labels = [label.get_text(strip=True) for label in panel.select(".claim-evidence .tabbed-labels label")]
+        labels = [label.get_text(strip=True) for label in panel.select(".claim-evidence .fw-switch label")]
         assert labels == ["TensorFlow", "PyTorch"], cid
         assert len(panel.select(".nb-outputs")) >= 2
 

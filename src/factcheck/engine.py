@@ -22,6 +22,7 @@ from .errors import EvidenceError, ExecutionError, PageError, RegistryError
 from .executor import Executor, Failure, RunReport
 from .extract import check_evidence_ran, evidence_cells, recorded_values
 from .notebooks import find_notebooks, import_order_problem, read_notebook
+from .page_weight import Figures
 from .pages import claim_pages
 from .project import Project
 from .registry import FRAMEWORKS, SHARED, Registry, load_registry
@@ -42,6 +43,7 @@ class Engine:
         self.registry: Registry = load_registry(project.claims_dir, project.notebooks_dir)
         self.executor = Executor(project, self.registry, jobs=jobs, progress=progress)
         self.placed: dict[str, str] = {}
+        self.figures = Figures()  # figure files the pages refer to (written with the site)
         self._values: dict[str, dict] | None = None
         self.check_import_order()
 
@@ -190,19 +192,24 @@ class Engine:
         )
         return [self.record(nb) for nb in notebooks]
 
-    def resolver(self, page: str):
-        """The shortcode resolver for one page (``page`` relative to docs/)."""
+    def resolver(self, page: str, url: str | None = None):
+        """The shortcode resolver for one page (``page`` relative to docs/, ``url`` its URL
+        relative to the site root, e.g. ``paradigm/``)."""
         here = posixpath.dirname(page)
+        url_dir = posixpath.dirname(url) if url is not None else here
 
         def link(target: str) -> str:
             return posixpath.relpath(target, here or ".")
+
+        def figure(data: bytes, ext: str) -> str:
+            return posixpath.relpath(self.figures.add(data, ext), url_dir or ".")
 
         def resolve(kind: str, arg: str | None, stash) -> str:
             if kind == "claim":
                 claim = self.registry[arg]
                 links = {fw: link(f"notebooks/{ev.notebook}") for fw, ev in claim.evidence.items()}
                 claim = dataclasses.replace(claim, explanation=self.explanation(claim))
-                return render.claim_panel(claim, self.cells(arg), links, stash, repo_url=self.repo_url)
+                return render.claim_panel(claim, self.cells(arg), links, stash, repo_url=self.repo_url, figure=figure)
             if kind == "value":
                 values = self.values()
                 if arg not in values:

@@ -32,6 +32,7 @@ from .engine import Engine
 from .errors import FactcheckError
 from .notebook_css import classes_in, purge_css, take_page_styles
 from .notebooks import find_notebooks, read_notebook
+from .page_weight import decode_data_uri, lean_code, png_size, svg_size
 from .pages import scan_pages
 from .project import Project
 from .shortcodes import ShortcodeExtension
@@ -39,6 +40,9 @@ from .social import social_card_png
 
 log = logging.getLogger("mkdocs.plugins.factcheck")
 SOCIAL_CARD = "assets/social-card.png"  # drawn at build time; overrides/main.html links it
+SECTION_SEARCH_BOOST = 100  # Material's per-page search weight (default 1); a notebook heading matches its
+# title field, which Material weighs 1,000 times more than text: only a large ratio puts the verdict first
+NOTEBOOK_SEARCH_BOOST = 0.1
 
 
 class FactcheckConfig(Config):
@@ -77,6 +81,7 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             return self.resolve_on_page(kind, arg, stash)
 
         config.markdown_extensions.append(ShortcodeExtension(resolve))
+        self._sections = {s.id for s in self.engine.registry.sections}
         if config.nav is not None:
             config.nav.append({self.config.notebooks_nav_title: self._notebook_nav(project)})
         return config
@@ -116,7 +121,7 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
         return files
 
     def on_page_markdown(self, markdown, page, **kwargs):
-        self.resolve_on_page = self.engine.resolver(page.file.src_uri)
+        self.resolve_on_page = self.engine.resolver(page.file.src_uri, page.url)
         if "<!-- claim:" in markdown:
             # Claim pages need the width for two evidence columns; the header tabs navigate.
             page.meta.setdefault("hide", ["navigation"])
@@ -134,8 +139,14 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
         return context
 
     def on_page_content(self, html, page, files, **kwargs):
+        html = lean_code(html)
+        # Search lands on the verdict: a section page ranks above the notebooks that hold its
+        # evidence (Material's per-page boost; set here, before its search plugin reads the page).
+        if page.file.src_uri.removesuffix(".md") in self._sections:
+            page.meta.setdefault("search", {}).setdefault("boost", SECTION_SEARCH_BOOST)
         if not page.file.src_uri.endswith(".ipynb"):
             return html
+        page.meta.setdefault("search", {}).setdefault("boost", NOTEBOOK_SEARCH_BOOST)
         here = posixpath.dirname(page.file.src_uri)
 
         def resolve(href: str) -> str | None:
@@ -146,7 +157,12 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             url = get_relative_url(target.url, page.url)
             return url + (f"#{fragment}" if fragment else "")
 
-        return tidy_notebook_page(html, [item.id for item in _flatten(page.toc)], resolve)
+        url_dir = posixpath.dirname(page.url)
+
+        def figure(data: bytes, ext: str) -> str:
+            return posixpath.relpath(self.engine.figures.add(data, ext), url_dir or ".")
+
+        return tidy_notebook_page(html, [item.id for item in _flatten(page.toc)], resolve, figure, page.title)
 
     def on_post_build(self, config, **kwargs):
         base = config.site_url or ""
@@ -164,6 +180,10 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             target = Path(config.site_dir, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
+        for rel, content in self.engine.figures.files().items():
+            target = Path(config.site_dir, rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
         card = Path(config.site_dir, SOCIAL_CARD)
         card.parent.mkdir(parents=True, exist_ok=True)
         card.write_bytes(social_card_png(data["counts"], "TensorFlow vs PyTorch, fact-checked in both frameworks"))
@@ -189,7 +209,7 @@ def _flatten(toc):
         yield from _flatten(item.children)
 
 
-def tidy_notebook_page(html: str, toc_ids: list[str], resolve) -> str:
+def tidy_notebook_page(html: str, toc_ids: list[str], resolve, figure=None, title: str = "this notebook") -> str:
     """Fix what mkdocs-jupyter leaves broken on a notebook page.
 
     - Heading ids: nbconvert derives them differently from the TOC (which drops inline code
@@ -200,6 +220,7 @@ def tidy_notebook_page(html: str, toc_ids: list[str], resolve) -> str:
     - The empty-src MathJax script nbconvert adds is dropped.
     - Code and output blocks, which scroll sideways, become reachable by keyboard.
     - The inlined JupyterLab CSS shrinks to the rules this page uses (see notebook_css).
+    - Figures (base64 images in the page) become files loaded lazily, with a real alt text.
     """
     soup = BeautifulSoup(html, "html.parser")
     headings = [
@@ -225,6 +246,16 @@ def tidy_notebook_page(html: str, toc_ids: list[str], resolve) -> str:
     # pointless request for the page itself.
     for script in soup.find_all("script", src=""):
         script.decompose()
+    # nbconvert's MathJax configuration (no MathJax is loaded) and Mermaid loader (it would fetch
+    # mermaid from a CDN on DOMContentLoaded): dead weight unless the page holds math or a diagram.
+    if not soup.select(".jp-Mermaid"):
+        for script in soup.find_all("script", type="module"):
+            if "mermaid" in (script.string or ""):
+                script.decompose()
+    for script in soup.find_all("script", type="text/x-mathjax-config"):
+        script.decompose()
+    if figure is not None:
+        _figures_to_files(soup, figure, title)
     for block in soup.select("div.highlight-ipynb, div.jp-OutputArea-output pre"):
         block["tabindex"] = "0"
     _exclude_outputs_from_search(soup)
@@ -234,6 +265,21 @@ def tidy_notebook_page(html: str, toc_ids: list[str], resolve) -> str:
         style.string = purge_css(css, classes_in(tag["class"] for tag in soup.find_all(class_=True)))
         soup.insert(0, style)
     return str(soup)
+
+
+def _figures_to_files(soup, figure, title: str) -> None:
+    for number, img in enumerate(soup.select("div.jp-OutputArea img[src^='data:image/']"), start=1):
+        decoded = decode_data_uri(img["src"])
+        if decoded is None:
+            continue
+        data, ext = decoded
+        img["src"] = figure(data, ext)
+        size = svg_size(data.decode()) if ext == "svg" else png_size(data)
+        if size:
+            img["width"], img["height"] = str(size[0]), str(size[1])
+        img["loading"], img["decoding"] = "lazy", "async"
+        if not img.get("alt") or img["alt"].startswith("No description"):
+            img["alt"] = f"Figure {number} of the notebook {title}"
 
 
 def _exclude_outputs_from_search(soup) -> None:

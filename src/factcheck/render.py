@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import base64
 import html
-import textwrap
 from collections.abc import Callable, Iterable
 
+from . import page_weight
 from .extract import VALUE_MIME, EvidenceCell
 from .registry import FRAMEWORK_LABELS, FRAMEWORKS, SHARED, Claim
 
@@ -35,8 +35,14 @@ def _text_block(text: str, css: str) -> str:
     return f'<pre class="{css}" tabindex="0">{html.escape(text.rstrip())}</pre>'
 
 
-def output_html(output: dict, alt: str) -> str | None:
-    """One nbformat output as HTML; None for outputs a panel leaves out (stderr)."""
+FigureSink = Callable[[bytes, str], str]  # (file content, extension) -> URL of the stored file
+
+
+def output_html(output: dict, alt: str, figure: FigureSink | None = None) -> str | None:
+    """One nbformat output as HTML; None for outputs a panel leaves out (stderr).
+
+    With ``figure``, images become files loaded lazily (an ``<img>`` instead of hundreds of
+    inline SVG elements or a base64 blob in the page)."""
     kind = output.get("output_type")
     if kind == "stream":
         if output.get("name") == "stderr":
@@ -47,10 +53,16 @@ def output_html(output: dict, alt: str) -> str | None:
         if "image/svg+xml" in data:
             svg = data["image/svg+xml"]
             svg = svg if isinstance(svg, str) else "".join(svg)
+            if figure:
+                src = figure(svg.encode(), "svg")
+                return f'<figure class="nb-figure">{page_weight.img_tag(src, alt, page_weight.svg_size(svg))}</figure>'
             return f'<figure class="nb-figure" role="img" aria-label="{html.escape(alt)}">{svg}</figure>'
         if "image/png" in data:
             png = data["image/png"].replace("\n", "")
-            base64.b64decode(png[:64] + "=" * (-len(png[:64]) % 4))  # fail loudly on garbage
+            raw = base64.b64decode(png)  # fails loudly on garbage
+            if figure:
+                src = figure(raw, "png")
+                return f'<figure class="nb-figure">{page_weight.img_tag(src, alt, page_weight.png_size(raw))}</figure>'
             img = f'<img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
             return f'<figure class="nb-figure">{img}</figure>'
         if "text/html" in data:
@@ -65,9 +77,9 @@ def output_html(output: dict, alt: str) -> str | None:
     return None
 
 
-def outputs_html(cell: EvidenceCell) -> str:
+def outputs_html(cell: EvidenceCell, figure: FigureSink | None = None) -> str:
     alt = f"Figure produced by cell {cell.index + 1} of {cell.notebook}"
-    parts = [h for o in cell.outputs if (h := output_html(o, alt))]
+    parts = [h for o in cell.outputs if (h := output_html(o, alt, figure))]
     if not parts:
         parts = ['<p class="nb-no-output">(no output: the assertions passed silently)</p>']
     # data-search-exclude keeps executed output out of the search index; a <section> is used
@@ -94,26 +106,70 @@ def cell_caption(cell: EvidenceCell, notebook_link: str) -> str:
 UNTESTABLE = "Judged from sources; no code can test this"
 
 
+def estimated_height(cells: list[EvidenceCell]) -> float:
+    """Roughly how tall a column of evidence is, in rem, before the browser lays it out.
+
+    The evidence sits in a ``content-visibility: auto`` box, which the browser sizes from this
+    estimate until the box nears the viewport; a close estimate keeps the scrollbar and in-page
+    links steady. Coefficients fitted to the rendered panels at phone width (error ~1 rem)."""
+    rem = 0.0
+    for cell in cells:
+        rem += 8.0 + 1.18 * len(cell.source.splitlines())
+        for output in cell.outputs:
+            data = output.get("data", {})
+            if output.get("output_type") == "stream" and output.get("name") != "stderr":
+                rem += 1.48 * len(output.get("text", "").splitlines())
+            elif "image/svg+xml" in data or "image/png" in data:
+                svg = data.get("image/svg+xml")
+                size = page_weight.svg_size(svg if isinstance(svg, str) else "".join(svg)) if svg else None
+                rem += (size[1] if size else 300) / 16
+            elif "text/html" in data:
+                rem += 2.0 * max(1, str(data["text/html"]).count("<tr"))
+            elif "text/plain" in data:
+                rem += 1.48 * len(str(data["text/plain"]).splitlines())
+    return round(rem, 1)
+
+
+def framework_switch(claim_id: str) -> str:
+    """The framework choice of one panel: a radio pair that CSS alone turns into tabs on a
+    phone and into column headings on a wide screen (no script has to measure anything)."""
+    parts = []
+    for index, fw in enumerate(FRAMEWORKS):
+        ident = f"fw-{claim_id}-{fw}"
+        checked = " checked" if index == 0 else ""
+        parts.append(
+            f'<input type="radio" class="fw-input fw-input--{fw}" name="fw-{claim_id}" id="{ident}" '
+            f'value="{fw}"{checked}><label for="{ident}">{FRAMEWORK_LABELS[fw]}</label>'
+        )
+    return f'<div class="fw-switch" role="radiogroup" aria-label="Framework">{"".join(parts)}</div>'
+
+
 def framework_tab(
-    framework: str, cells: list[EvidenceCell], notebook_link: str, stash: Stash, untestable: str | None = None
+    framework: str,
+    cells: list[EvidenceCell],
+    notebook_link: str,
+    stash: Stash,
+    untestable: str | None = None,
+    figure: FigureSink | None = None,
 ) -> str:
+    """One framework's cells, code then outputs then a caption, each cell as CI ran it."""
     body = []
     if untestable:
         body.append(f'<p class="claim-untestable" markdown>**{UNTESTABLE}:** {untestable}</p>')
     for cell in cells:
         body.append(_fence(cell.source, f"{FRAMEWORK_LABELS[framework]} · {cell.tag}"))
-        body.append(stash(outputs_html(cell)))
+        body.append(stash(outputs_html(cell, figure)))
         body.append(cell_caption(cell, notebook_link))
-    content = textwrap.indent("\n\n".join(body), "    ")
-    return f'=== "{FRAMEWORK_LABELS[framework]}"\n\n{content}\n'
+    content = "\n\n".join(body)
+    return f'<div class="fw-panel fw-panel--{framework}" markdown>\n\n{content}\n\n</div>\n'
 
 
-def shared_block(cells: list[EvidenceCell], notebook_link: str, stash: Stash) -> str:
+def shared_block(cells: list[EvidenceCell], notebook_link: str, stash: Stash, figure: FigureSink | None = None) -> str:
     """Cells that compare both frameworks at once, full width under the columns."""
     body = ['<p class="claim-shared-title"><strong>Both frameworks</strong></p>']
     for cell in cells:
         body.append(_fence(cell.source, f"Both frameworks · {cell.tag}"))
-        body.append(stash(outputs_html(cell)))
+        body.append(stash(outputs_html(cell, figure)))
         body.append(cell_caption(cell, notebook_link))
     return "\n\n".join(body)
 
@@ -156,6 +212,7 @@ def claim_panel(
     stash: Stash,
     heading_level: int = 3,
     repo_url: str | None = None,
+    figure: FigureSink | None = None,
 ) -> str:
     """The whole panel for one claim, as Markdown with stashed HTML."""
     hashes = "#" * heading_level
@@ -169,12 +226,16 @@ def claim_panel(
         "</div>"
     )
     quote = f"> “{claim.quote}”\n> — {quote_attribution(claim)}"
-    tabs = "\n".join(
-        framework_tab(fw, cells[fw], notebook_links[fw], stash, claim.evidence[fw].untestable) for fw in FRAMEWORKS
+    heights = {fw: estimated_height(cells[fw]) for fw in FRAMEWORKS}
+    size = f"--ff-h: {heights[FRAMEWORKS[0]]}; --ff-h-wide: {max(heights.values())}"
+    tabs = stash(framework_switch(claim.id)) + "\n\n"
+    tabs += "\n".join(
+        framework_tab(fw, cells[fw], notebook_links[fw], stash, claim.evidence[fw].untestable, figure)
+        for fw in FRAMEWORKS
     )
     shared = ""
     if SHARED in cells:
-        block = shared_block(cells[SHARED], notebook_links[SHARED], stash)
+        block = shared_block(cells[SHARED], notebook_links[SHARED], stash, figure)
         shared = f'<div class="claim-shared" markdown>\n\n{block}\n</div>\n\n'
 
     return (
@@ -182,7 +243,7 @@ def claim_panel(
         f'<div class="claim-panel claim-panel--{claim.verdict}" data-claim="{claim.id}" markdown>\n\n'
         f"{header}\n\n{quote}\n{{ .claim-quote }}\n\n"
         f'<p class="claim-explanation" markdown>**{VERDICT_LABELS[claim.verdict]}.** {claim.explanation}</p>\n\n'
-        f'<div class="claim-evidence" markdown>\n\n{tabs}\n</div>\n\n'
+        f'<div class="claim-evidence" style="{size}" markdown>\n\n{tabs}\n</div>\n\n'
         f"{shared}"
         f"{sources_markdown(claim)}\n"
         "</div>\n"
@@ -193,7 +254,7 @@ def quote_attribution(claim: Claim) -> str:
     """Who said the quoted sentence: the article (its section), or a documentation page."""
     if claim.origin is None:
         return f"{ARTICLE}, *{claim.section.title}*"
-    return f"[{claim.origin.title}]({claim.origin.url}) (documentation, beyond the article)"
+    return f"[{claim.origin.title}]({claim.origin.url}) (beyond the article)"
 
 
 def differences_table(

@@ -1,21 +1,18 @@
-/* Claim panels: copy-link buttons and framework links (?fw=pytorch opens the PyTorch tabs). */
+/* Claim panels: copy-link buttons, and one framework choice for every panel on the page.
+   ?fw=pytorch opens PyTorch everywhere; choosing a framework in one panel switches them all and
+   puts ?fw= in the address, so a copied link opens the same view. Event delegation: nothing is
+   measured or attached per panel on load. */
 (function () {
   "use strict";
-  var LABELS = { tensorflow: "TensorFlow", pytorch: "PyTorch" };
+  var FRAMEWORKS = { tensorflow: true, pytorch: true };
 
   function chosenFramework() {
-    var fw = new URLSearchParams(window.location.search).get("fw");
-    return fw && LABELS[fw.toLowerCase()] ? fw.toLowerCase() : null;
+    var fw = (new URLSearchParams(window.location.search).get("fw") || "").toLowerCase();
+    return FRAMEWORKS[fw] ? fw : null;
   }
 
   function openFramework(fw) {
-    // Every panel's tab for that framework, not one click: Material links tabs only on a real
-    // click, so a scripted click switched the first panel alone.
-    document.querySelectorAll(".tabbed-labels > label").forEach(function (label) {
-      if (label.textContent.trim() !== LABELS[fw]) return;
-      var input = document.getElementById(label.htmlFor);
-      if (input) input.checked = true;
-    });
+    document.querySelectorAll(".fw-input--" + fw).forEach(function (input) { input.checked = true; });
   }
 
   function claimUrl(id) {
@@ -38,26 +35,30 @@
     }
   }
 
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".claim-copy-link");
+    if (button) copy(claimUrl(button.dataset.claim), button);
+  });
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.classList || !input.classList.contains("fw-input")) return;
+    // Panels above change height when they switch: keep the one the reader used where it was.
+    var before = input.getBoundingClientRect().top;
+    openFramework(input.value);
+    window.scrollBy(0, input.getBoundingClientRect().top - before);
+    var url = new URL(window.location.href);
+    url.searchParams.set("fw", input.value);
+    history.replaceState(history.state, "", url.toString());
+  });
+
   function setup() {
-    document.querySelectorAll(".claim-copy-link").forEach(function (button) {
-      button.addEventListener("click", function () { copy(claimUrl(button.dataset.claim), button); });
-    });
-    document.querySelectorAll(".claim-evidence .tabbed-labels > label").forEach(function (label) {
-      label.addEventListener("click", function (event) {
-        if (!event.isTrusted) return;
-        var fw = label.textContent.trim() === "PyTorch" ? "pytorch" : "tensorflow";
-        var url = new URL(window.location.href);
-        url.searchParams.set("fw", fw);
-        history.replaceState(history.state, "", url.toString());
-      });
-    });
     var fw = chosenFramework();
-    if (fw) {
-      openFramework(fw);
-      if (window.location.hash) {
-        var target = document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
-        if (target) target.scrollIntoView();
-      }
+    if (!fw) return;
+    openFramework(fw);
+    if (window.location.hash) {
+      var target = document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+      if (target) target.scrollIntoView();
     }
   }
 
@@ -67,5 +68,5 @@
   if (search && !search.hasAttribute("aria-label")) search.setAttribute("aria-label", "Search");
 
   // Material's instant navigation swaps pages without a reload; document$ fires after each swap.
-  if (window.document$) { window.document$.subscribe(setup); } else { document.addEventListener("DOMContentLoaded", setup); }
+  if (window.document$) { window.document$.subscribe(setup); } else { setup(); }
 })();

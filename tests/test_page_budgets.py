@@ -1,0 +1,70 @@
+"""Every built page stays inside budgets that decide how fast it is on a phone, counted from the
+files themselves (tests/page_budgets.py), so the result is the same on any machine. Lighthouse's
+performance score is measured by `make lighthouse` (reports/lighthouse/), not gated.
+
+The budgets sit a little above the heaviest page of each kind today; a page that needs more
+should first get lighter (fold long outputs, fewer cells per claim), and only then move a budget,
+in the same commit, with the reason."""
+
+from __future__ import annotations
+
+import pytest
+from builders import REPO
+from page_budgets import measure
+
+from factcheck import load_registry
+
+pytestmark = pytest.mark.site
+
+# kind -> field -> the most a page of that kind may have
+BUDGETS = {
+    "home": {"elements": 400, "laid_out_at_load": 400, "html_gzip": 12_000},
+    "section": {"elements": 3_400, "laid_out_at_load": 1_100, "html_gzip": 40_000},
+    "notebook": {"elements": 3_600, "laid_out_at_load": 600, "html_gzip": 45_000},
+    "other": {"elements": 1_500, "laid_out_at_load": 1_100, "html_gzip": 30_000},
+}
+SECTIONS = {s.id for s in load_registry(REPO / "claims").sections}
+EVERY_PAGE = {
+    "js_bytes": 140_000,  # Material's bundle (~117 KB) and our panels.js; nothing else
+    "css_bytes": 210_000,  # Material's stylesheets, panels.css, a notebook page's purged inline CSS
+    "render_blocking": 3,  # Material's main and palette stylesheets, panels.css
+    "inline_svg_elements": 80,  # icons only: figures are image files
+    "eager_images": 0,  # every content image loads lazily into a reserved box
+}
+
+
+def _kind(site, page) -> str:
+    rel = page.parent.relative_to(site.dir).as_posix()
+    if rel == ".":
+        return "home"
+    if rel.startswith("notebooks/"):
+        return "notebook"
+    if rel in SECTIONS:
+        return "section"
+    return "other"
+
+
+def _pages(site):
+    return [p for p in sorted(site.dir.rglob("index.html")) if "assets" not in p.parts]
+
+
+def test_every_page_stays_inside_its_weight_budgets(site):
+    over = []
+    for page in _pages(site):
+        weight = measure(site.dir, page, site.base_path)
+        limits = {**BUDGETS[_kind(site, page)], **EVERY_PAGE}
+        for field, limit in limits.items():
+            value = getattr(weight, field)
+            if value > limit:
+                over.append(f"{weight.page}: {field} = {value:,} (budget {limit:,})")
+    assert not over, "pages over budget:\n" + "\n".join(over)
+
+
+def test_the_budgets_see_the_heaviest_pages(site):
+    """The measurement itself works: the section and notebook pages are counted, and most of a
+    section page's elements sit in panels the browser may skip until they are near."""
+    weights = {p.parent.relative_to(site.dir).as_posix(): measure(site.dir, p, site.base_path) for p in _pages(site)}
+    performance = weights["performance"]
+    assert performance.elements > 1_000 and performance.render_blocking >= 1 and performance.js_bytes > 100_000
+    paradigm = weights["paradigm"]
+    assert paradigm.laid_out_at_load < paradigm.elements / 2, "panels' evidence is skippable (content-visibility)"
