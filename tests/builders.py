@@ -42,7 +42,14 @@ def claim(cid: str, notebook: str = "demo/basic.ipynb", tf_cells=("tf-check",), 
             "tensorflow": {"notebook": notebook, "cells": list(tf_cells)},
             "pytorch": {"notebook": notebook, "cells": list(pt_cells)},
         },
-        "sources": [{"url": "https://example.org/release-notes", "title": "Release notes", "date": "2024-01-02"}],
+        "sources": [
+            {
+                "url": "https://example.org/release-notes",
+                "title": "Release notes",
+                "published": "2024-01-02",
+                "accessed": "2024-02-01",
+            }
+        ],
     }
     entry.update(extra)
     return entry

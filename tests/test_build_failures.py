@@ -29,7 +29,7 @@ def built_demo(demo):
     return demo, page, page.stat().st_mtime_ns
 
 
-BAD_SOURCE = {"url": "htp:/example.org", "title": "Notes", "date": "2024-01-02"}
+BAD_SOURCE = {"url": "htp:/example.org", "title": "Notes", "accessed": "2024-01-02"}
 
 
 @pytest.mark.parametrize(

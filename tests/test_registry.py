@@ -81,13 +81,19 @@ def test_unknown_section_is_named(demo):
 @pytest.mark.parametrize(
     "source, message",
     [
-        ({"url": "not a url", "title": "Notes", "date": "2024-01-02"}, "field 'sources.0.url' has the wrong format"),
-        ({"url": "http://example.org/x", "title": "Notes", "date": "2024-01-02"}, "field 'sources.0.url'"),
-        ({"url": "https://example.org/x", "title": "Notes", "date": "Jan 2024"}, "field 'sources.0.date'"),
-        ({"url": "https://example.org/x", "title": "Notes", "date": "2024-02-31"}, "not a real date"),
-        ({"url": "https://example.org/x", "title": "Notes"}, "field 'sources.0.date' is missing"),
+        ({"url": "not a url", "title": "Notes", "accessed": "2024-01-02"}, "'sources.0.url' has the wrong format"),
+        ({"url": "http://example.org/x", "title": "Notes", "accessed": "2024-01-02"}, "field 'sources.0.url'"),
+        ({"url": "https://example.org/x", "title": "Notes", "accessed": "Jan 2024"}, "field 'sources.0.accessed'"),
+        ({"url": "https://example.org/x", "title": "Notes", "accessed": "2024-02-31"}, "not a real date"),
+        ({"url": "https://example.org/x", "title": "Notes", "published": "2024-13", "accessed": "2024-02-01"},
+         "field 'sources.published' is not a real date"),
+        ({"url": "https://example.org/x", "title": "Notes", "published": "2024-03-01", "accessed": "2024-02-01"},
+         "field 'sources.published' (2024-03-01) is after 'sources.accessed'"),
+        ({"url": "https://example.org/x", "title": "Notes"}, "field 'sources.0.accessed' is missing"),
+        ({"url": "https://example.org/x", "title": "Notes", "date": "2024-01-02", "accessed": "2024-01-02"},
+         "field 'sources.0.date' is not a known field"),
     ],
-)
+)  # fmt: skip
 def test_malformed_source_is_named(demo, source, message):
     demo.write_notebook("demo/basic.ipynb", BASIC)
     demo.write_claims([claim("demo-source", sources=[source])])
@@ -122,4 +128,15 @@ def test_notebook_that_is_not_json_names_the_file(demo):
     (demo.root / "notebooks" / "demo" / "basic.ipynb").write_text("{ this is not json")
     demo.write_claims([claim("demo-json")])
     with pytest.raises(RegistryError, match=r"basic\.ipynb: not a valid notebook"):
+        load(demo)
+
+
+def test_one_url_carries_one_date_everywhere(demo):
+    demo.write_notebook("demo/basic.ipynb", BASIC)
+    cited = {"url": "https://example.org/notes", "title": "Notes", "published": "2024-01-02", "accessed": "2024-02-01"}
+    elsewhere = dict(cited, published="2024-01-05")
+    demo.write_claims([claim("demo-first", sources=[cited]), claim("demo-second", sources=[elsewhere])])
+    with pytest.raises(
+        RegistryError, match=r"claim 'demo-second', field 'sources.published' of https://example.org/notes"
+    ):
         load(demo)

@@ -22,6 +22,7 @@ def render_page(eng, text: str, page: str = "demo.md") -> str:
             "pymdownx.details",
             "pymdownx.superfences",
             "pymdownx.tabbed",
+            "tables",
         ],
         extension_configs={"pymdownx.tabbed": {"alternate_style": True}},
     )
@@ -158,4 +159,75 @@ def test_values_in_an_explanation_come_from_the_cell_that_recorded_them(demo):
     demo.write_claims([entry, broken])
     eng = Engine(Project.at(demo.root), progress=lambda line: None)
     with pytest.raises(EvidenceError, match=r"demo.yaml: claim 'demo-broken': explanation names value 'demo-nothing'"):
+        eng.verify_evidence()
+
+
+def test_a_differences_table_takes_each_default_from_a_recorded_value(demo):
+    from builders import claim
+
+    demo.write_notebook(
+        "demo/basic.ipynb",
+        [
+            ("md", "# Defaults"),
+            (
+                "code",
+                "from factcheck.notebook import record\n"
+                "tf_eps = 10 ** -3\nassert tf_eps < 0.01\nrecord('demo-eps-tf', tf_eps, '{:g}')",
+                ["tf-check"],
+            ),
+            (
+                "code",
+                "from factcheck.notebook import record\n"
+                "pt_eps = 10 ** -5\nassert pt_eps < 0.01\nrecord('demo-eps-torch', pt_eps, '{:g}')\n"
+                "record('demo-gap', 0.25, '{:.2f}')",
+                ["pt-check"],
+            ),
+        ],
+    )
+    diff = {"setting": "Epsilon", "tensorflow": "demo-eps-tf", "pytorch": "demo-eps-torch",
+            "symptom": "Outputs differ by <!-- value: demo-gap -->."}  # fmt: skip
+    origin = {"title": "Framework docs: a layer", "url": "https://example.org/docs/layer"}
+    demo.write_claims([claim("demo-eps", difference=diff, origin=origin)])
+    demo.write_page("# Demo { #demo }\n\n<!-- differences-table -->\n\n<!-- claim: demo-eps -->\n")
+    eng = Engine(Project.at(demo.root), progress=lambda line: None)
+    eng.execute().raise_for_failures()
+    eng.check_pages({"demo.md": (demo.root / "docs" / "demo.md").read_text()})
+    eng.verify_evidence()
+    html = render_page(eng, "<!-- differences-table -->\n\n<!-- claim: demo-eps -->\n")
+    assert "<td>Epsilon</td><td><code>0.001</code></td><td><code>1e-05</code></td>" in html.replace("\n", "")
+    assert "Outputs differ by 0.25." in html
+    assert (
+        '<a href="https://example.org/docs/layer">Framework docs: a layer</a> (documentation, beyond the article)'
+        in html
+    )
+
+    diff["pytorch"] = "demo-eps-missing"
+    demo.write_claims([claim("demo-eps", difference=diff)])
+    eng = Engine(Project.at(demo.root), progress=lambda line: None)
+    with pytest.raises(
+        EvidenceError, match=r"claim 'demo-eps': field 'difference.pytorch' names value 'demo-eps-missing'"
+    ):
+        eng.verify_evidence()
+
+
+def test_a_side_no_code_can_decide_says_so_and_need_not_assert(demo):
+    from builders import claim
+
+    demo.write_notebook(
+        "demo/basic.ipynb",
+        [("md", "# Opinion"), ("code", "print('context only')", ["tf-check"]), ("code", "assert 2 > 1", ["pt-check"])],
+    )
+    entry = claim("demo-opinion")
+    entry["evidence"]["tensorflow"]["untestable"] = "Whether a framework is loved is an opinion, read from surveys."
+    demo.write_claims([entry])
+    eng = Engine(Project.at(demo.root), progress=lambda line: None)
+    eng.execute().raise_for_failures()
+    eng.verify_evidence()  # the TensorFlow side carries no assert, and that is allowed
+    html = render_page(eng, "<!-- claim: demo-opinion -->\n")
+    assert "Judged from sources; no code can test this:</strong> Whether a framework is loved" in html
+
+    del entry["evidence"]["tensorflow"]["untestable"]
+    demo.write_claims([entry])
+    eng = Engine(Project.at(demo.root), progress=lambda line: None)
+    with pytest.raises(EvidenceError, match="asserts anything"):
         eng.verify_evidence()

@@ -134,9 +134,13 @@ class Engine:
         for claim in self.registry:
             try:
                 for fw, cells in self.cells(claim.id).items():
-                    # The shared cells illustrate; each framework's own cells must assert.
-                    check_evidence_ran(claim.id, fw, cells, require_assert=fw != SHARED)
+                    # The shared cells illustrate; each framework's own cells must assert, unless
+                    # the registry says no code can decide that side (judged from sources).
+                    must_assert = fw != SHARED and not claim.evidence[fw].untestable
+                    check_evidence_ran(claim.id, fw, cells, require_assert=must_assert)
                 self.explanation(claim)  # every value it names was recorded
+                if claim.difference:
+                    self.difference_row(claim)
             except (EvidenceError, FileNotFoundError) as exc:
                 problems.append(str(exc))
         if problems:
@@ -156,6 +160,28 @@ class Engine:
             return values[match[1]]["text"]
 
         return _VALUE.sub(value, claim.explanation)
+
+    def difference_row(self, claim) -> tuple:
+        """(claim, TensorFlow default, PyTorch default, symptom) from recorded values."""
+        values, diff = self.values(), claim.difference
+
+        def value(name: str, field: str) -> str:
+            if name not in values:
+                raise EvidenceError(
+                    f"{claim.file.name}: claim {claim.id!r}: field 'difference.{field}' names value {name!r},"
+                    " which no notebook recorded"
+                )
+            return values[name]["text"]
+
+        def quoted(match: re.Match) -> str:
+            return value(match[1], "symptom")
+
+        return (
+            claim,
+            value(diff.tensorflow, "tensorflow"),
+            value(diff.pytorch, "pytorch"),
+            _VALUE.sub(quoted, diff.symptom),
+        )
 
     # -- rendering ------------------------------------------------------------------------
     def page_records(self, page: str) -> list[dict]:
@@ -190,6 +216,11 @@ class Engine:
                 return render.outdated_claims(self.registry, self.placed, link)
             if kind == "decision-guide":
                 return render.decision_guide(self.decision_guide(), self.registry, self.placed, link)
+            if kind == "differences-table":
+                rows = [self.difference_row(c) for c in self.registry if c.difference and self.placed.get(c.id) == page]
+                if not rows:
+                    raise PageError(f"docs/{page}: differences-table, but no claim on this page has a 'difference'")
+                return render.differences_table(rows, self.placed, link)
             if kind == "claim-count":
                 return str(len(self.registry))
             if kind == "verdict-count":
@@ -234,10 +265,16 @@ class Engine:
                     "claim": claim.claim,
                     "url": f"{url_of(page)}#{claim.id}" if page else None,
                     "quote": claim.quote,
+                    "quoted_from": (
+                        {"title": claim.origin.title, "url": claim.origin.url} if claim.origin else "the article"
+                    ),
                     "verdict": claim.verdict,
                     "explanation": self.explanation(claim),
                     "evidence": evidence,
-                    "sources": [{"url": s.url, "title": s.title, "date": s.date} for s in claim.sources],
+                    "sources": [
+                        {"url": s.url, "title": s.title, "published": s.published, "accessed": s.accessed}
+                        for s in claim.sources
+                    ],
                     "versions": {k: v for k, v in newest["versions"].items() if v},
                     "verified_on": newest["executed_at"][:10],
                 }

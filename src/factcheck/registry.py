@@ -32,7 +32,13 @@ VERDICTS = ("holds", "nuanced", "outdated", "false")
 class Source:
     url: str
     title: str
-    date: str
+    accessed: str  # the day we last read it
+    published: str | None = None  # the date the source states, when it states one
+
+    @property
+    def date(self) -> str:
+        """The date to sort by: when it was published, else when we read it."""
+        return self.published or self.accessed
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,27 @@ class Evidence:
     framework: str
     notebook: str  # relative to the notebooks directory
     cells: tuple[str, ...]  # cell tags, in display order
+    untestable: str | None = None  # why no code can decide this side (judged from sources)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a claim's quoted sentence comes from when it is not the article."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A default that differs between the frameworks (a row of the differences table).
+
+    ``tensorflow`` and ``pytorch`` name values recorded by cells; ``symptom`` may quote values."""
+
+    setting: str
+    tensorflow: str
+    pytorch: str
+    symptom: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +93,8 @@ class Claim:
     evidence: dict[str, Evidence]
     sources: tuple[Source, ...]
     file: Path  # the claims file that defines it
+    origin: Origin | None = None  # None: the quote is the article's
+    difference: Difference | None = None
 
 
 @dataclass
@@ -196,12 +225,7 @@ def load_registry(claims_dir: Path, notebooks_dir: Path | None = None) -> Regist
                     f"(known: {', '.join(sections)})"
                 )
             for src in raw["sources"]:
-                try:
-                    dt.date.fromisoformat(src["date"])
-                except ValueError:
-                    raise RegistryError(
-                        f"{path}: claim {cid!r}, field 'sources.date' is not a real date ({src['date']!r})"
-                    ) from None
+                _check_source_dates(path, cid, src)
             claims[cid] = Claim(
                 id=cid,
                 section=sections[raw["section"]],
@@ -210,17 +234,64 @@ def load_registry(claims_dir: Path, notebooks_dir: Path | None = None) -> Regist
                 verdict=raw["verdict"],
                 explanation=" ".join(raw["explanation"].split()),
                 evidence={
-                    fw: Evidence(fw, raw["evidence"][fw]["notebook"], tuple(raw["evidence"][fw]["cells"]))
+                    fw: Evidence(
+                        fw,
+                        raw["evidence"][fw]["notebook"],
+                        tuple(raw["evidence"][fw]["cells"]),
+                        raw["evidence"][fw].get("untestable"),
+                    )
                     for fw in (*FRAMEWORKS, SHARED)
                     if fw in raw["evidence"]
                 },
                 sources=tuple(Source(**s) for s in raw["sources"]),
                 file=path,
+                origin=Origin(**raw["origin"]) if "origin" in raw else None,
+                difference=Difference(**raw["difference"]) if "difference" in raw else None,
             )
     registry = Registry(list(sections.values()), claims)
+    check_source_consistency(registry)
     if notebooks_dir is not None:
         check_evidence_cells(registry, Path(notebooks_dir))
     return registry
+
+
+def _check_source_dates(path: Path, cid: str, src: dict) -> None:
+    for key in ("published", "accessed"):
+        if key not in src:
+            continue
+        value = src[key] if len(src[key]) == 10 else src[key] + "-01"
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise RegistryError(
+                f"{path}: claim {cid!r}, field 'sources.{key}' is not a real date ({src[key]!r})"
+            ) from None
+    if src.get("published", "") > src["accessed"]:
+        raise RegistryError(
+            f"{path}: claim {cid!r}, field 'sources.published' ({src['published']}) is after "
+            f"'sources.accessed' ({src['accessed']}) for {src['url']}"
+        )
+
+
+def check_source_consistency(registry: Registry) -> None:
+    """The same URL carries the same dates wherever it is cited."""
+    first: dict[str, tuple[Claim, Source]] = {}
+    problems = []
+    for claim in registry:
+        for src in claim.sources:
+            if src.url not in first:
+                first[src.url] = (claim, src)
+                continue
+            other_claim, other = first[src.url]
+            for key in ("published", "accessed"):
+                if getattr(src, key) != getattr(other, key):
+                    problems.append(
+                        f"{claim.file}: claim {claim.id!r}, field 'sources.{key}' of {src.url} is "
+                        f"{getattr(src, key)!r}, but claim {other_claim.id!r} ({other_claim.file.name}) "
+                        f"cites it with {getattr(other, key)!r}: one URL, one date"
+                    )
+    if problems:
+        raise RegistryError("\n".join(problems))
 
 
 def check_evidence_cells(registry: Registry, notebooks_dir: Path) -> None:

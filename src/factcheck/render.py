@@ -91,8 +91,15 @@ def cell_caption(cell: EvidenceCell, notebook_link: str) -> str:
     )
 
 
-def framework_tab(framework: str, cells: list[EvidenceCell], notebook_link: str, stash: Stash) -> str:
+UNTESTABLE = "Judged from sources; no code can test this"
+
+
+def framework_tab(
+    framework: str, cells: list[EvidenceCell], notebook_link: str, stash: Stash, untestable: str | None = None
+) -> str:
     body = []
+    if untestable:
+        body.append(f'<p class="claim-untestable" markdown>**{UNTESTABLE}:** {untestable}</p>')
     for cell in cells:
         body.append(_fence(cell.source, f"{FRAMEWORK_LABELS[framework]} · {cell.tag}"))
         body.append(stash(outputs_html(cell)))
@@ -111,8 +118,14 @@ def shared_block(cells: list[EvidenceCell], notebook_link: str, stash: Stash) ->
     return "\n\n".join(body)
 
 
+def source_dates(source) -> str:
+    """'published 2024-03-08, read 2026-11-25', or 'no date given, read 2026-11-25'."""
+    published = f"published {source.published}" if source.published else "no date given"
+    return f"{published}, read {source.accessed}"
+
+
 def sources_markdown(claim: Claim) -> str:
-    items = "\n".join(f"    - [{s.title}]({s.url}) ({s.date})" for s in claim.sources)
+    items = "\n".join(f"    - [{s.title}]({s.url}) ({source_dates(s)})" for s in claim.sources)
     return f'??? info "Sources ({len(claim.sources)})"\n\n{items}\n'
 
 
@@ -155,8 +168,10 @@ def claim_panel(
         f"{report_link(claim, repo_url)}"
         "</div>"
     )
-    quote = f"> “{claim.quote}”\n> — {ARTICLE}, *{claim.section.title}*"
-    tabs = "\n".join(framework_tab(fw, cells[fw], notebook_links[fw], stash) for fw in FRAMEWORKS)
+    quote = f"> “{claim.quote}”\n> — {quote_attribution(claim)}"
+    tabs = "\n".join(
+        framework_tab(fw, cells[fw], notebook_links[fw], stash, claim.evidence[fw].untestable) for fw in FRAMEWORKS
+    )
     shared = ""
     if SHARED in cells:
         block = shared_block(cells[SHARED], notebook_links[SHARED], stash)
@@ -172,6 +187,31 @@ def claim_panel(
         f"{sources_markdown(claim)}\n"
         "</div>\n"
     )
+
+
+def quote_attribution(claim: Claim) -> str:
+    """Who said the quoted sentence: the article (its section), or a documentation page."""
+    if claim.origin is None:
+        return f"{ARTICLE}, *{claim.section.title}*"
+    return f"[{claim.origin.title}]({claim.origin.url}) (documentation, beyond the article)"
+
+
+def differences_table(
+    rows: list[tuple[Claim, str, str, str]], placed: dict[str, str], link: Callable[[str], str]
+) -> str:
+    """Setting, each framework's default, what goes wrong, and the claim that proves it.
+
+    ``rows`` holds (claim, TensorFlow default, PyTorch default, symptom) with the recorded
+    values already substituted, so no default in the table is typed by hand."""
+    lines = [
+        "| Setting | TensorFlow default | PyTorch default | What goes wrong | Claim |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for claim, tf_default, torch_default, symptom in rows:
+        cells = [claim.difference.setting, f"`{tf_default}`", f"`{torch_default}`", symptom]
+        ref = f"[{claim.id}]({link(placed[claim.id])}#{claim.id})" if claim.id in placed else claim.id
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + f" | {ref} |")
+    return "\n".join(lines) + "\n"
 
 
 def _short(version: str | None) -> str:
@@ -217,7 +257,7 @@ def outdated_claims(registry, placed: dict[str, str], link: Callable[[str], str]
         if claim.verdict != "outdated":
             continue
         newest = max(claim.sources, key=lambda s: s.date)
-        items.append(f"- {_claim_link(claim, placed, link)}: [{newest.title}]({newest.url}) ({newest.date})")
+        items.append(f"- {_claim_link(claim, placed, link)}: [{newest.title}]({newest.url}) ({source_dates(newest)})")
     return "\n".join(items) + "\n" if items else "No claim is judged outdated.\n"
 
 

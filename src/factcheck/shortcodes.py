@@ -17,7 +17,7 @@ from markdown import Extension
 from markdown.preprocessors import Preprocessor
 
 SHORTCODE = re.compile(r"<!--\s*(?P<kind>[a-z][a-z-]*)(?::\s*(?P<arg>[^\s>]+))?\s*-->")
-BLOCK_KINDS = {"claim", "provenance", "scoreboard", "outdated-claims", "decision-guide"}
+BLOCK_KINDS = {"claim", "provenance", "scoreboard", "outdated-claims", "decision-guide", "differences-table"}
 INLINE_KINDS = {"value", "claim-count", "verdict-count"}
 KNOWN = BLOCK_KINDS | INLINE_KINDS
 _FENCE = re.compile(r"^\s*(```|~~~)")
