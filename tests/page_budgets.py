@@ -21,7 +21,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 # Containers the browser may skip while they are off screen (see panels.css).
-SKIPPABLE = (".claim-evidence", ".jupyter-wrapper .jp-Cell")
+SKIPPABLE = (".claim-panel", ".jupyter-wrapper .jp-Cell")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class PageWeight:
     css_bytes: int  # stylesheets the page loads plus inline styles
     render_blocking: int  # stylesheets without a non-matching media, and head scripts without defer/async
     inline_svg_elements: int  # elements inside inline <svg> in the content (icons included)
+    largest_panel: int  # elements in the heaviest claim panel (0 on pages without panels)
     eager_images: int  # content images without loading="lazy", or without width and height
 
 
@@ -79,6 +80,7 @@ def measure(site: Path, page_file: Path, base_path: str = "/") -> PageWeight:
         for img in content.find_all("img")
         if img.get("loading") != "lazy" or not (img.get("width") and img.get("height"))
     )
+    panels = [len(panel.find_all(True)) + 1 for panel in soup.select(".claim-panel")]
     return PageWeight(
         page=posixpath.relpath(page_file.parent.as_posix(), site.as_posix()),
         elements=len(elements),
@@ -88,5 +90,6 @@ def measure(site: Path, page_file: Path, base_path: str = "/") -> PageWeight:
         css_bytes=css,
         render_blocking=blocking,
         inline_svg_elements=svg,
+        largest_panel=max(panels, default=0),
         eager_images=eager,
     )

@@ -19,16 +19,19 @@ pytestmark = pytest.mark.site
 # kind -> field -> the most a page of that kind may have
 BUDGETS = {
     "home": {"elements": 400, "laid_out_at_load": 400, "html_gzip": 12_000},
-    "section": {"elements": 3_400, "laid_out_at_load": 1_100, "html_gzip": 40_000},
-    "notebook": {"elements": 3_600, "laid_out_at_load": 600, "html_gzip": 45_000},
-    "other": {"elements": 1_500, "laid_out_at_load": 1_100, "html_gzip": 30_000},
+    # The porting page holds 27 claims, the others 2 to 9: the totals allow it, the panel budget
+    # below keeps each claim's share small.
+    "section": {"elements": 5_500, "laid_out_at_load": 1_000, "html_gzip": 50_000},
+    "notebook": {"elements": 4_600, "laid_out_at_load": 650, "html_gzip": 45_000},
+    "other": {"elements": 1_500, "laid_out_at_load": 1_000, "html_gzip": 30_000},
 }
 SECTIONS = {s.id for s in load_registry(REPO / "claims").sections}
 EVERY_PAGE = {
-    "js_bytes": 140_000,  # Material's bundle (~117 KB) and our panels.js; nothing else
+    "largest_panel": 850,  # one claim's panel: a few cells per framework, long outputs trimmed
+    "js_bytes": 130_000,  # Material's bundle (~117 KB) and our panels.js; nothing else
     "css_bytes": 210_000,  # Material's stylesheets, panels.css, a notebook page's purged inline CSS
     "render_blocking": 3,  # Material's main and palette stylesheets, panels.css
-    "inline_svg_elements": 80,  # icons only: figures are image files
+    "inline_svg_elements": 20,  # icons only: figures are image files, copy buttons are text
     "eager_images": 0,  # every content image loads lazily into a reserved box
 }
 

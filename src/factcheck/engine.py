@@ -261,7 +261,8 @@ class Engine:
                     "notebook": f"notebooks/{ev.notebook}",
                     "cells": [{"tag": c.tag, "cell": c.index + 1, "execution_count": c.execution_count} for c in cells],
                     "passed": all(c.execution_count is not None for c in cells)
-                    and (fw == SHARED or any(c.asserts for c in cells)),
+                    and (fw == SHARED or bool(ev.untestable) or any(c.asserts for c in cells)),
+                    "untestable": ev.untestable,
                 }
             newest = max(records.values(), key=lambda r: r["executed_at"])
             claims.append(

@@ -256,6 +256,10 @@ def tidy_notebook_page(html: str, toc_ids: list[str], resolve, figure=None, titl
         script.decompose()
     if figure is not None:
         _figures_to_files(soup, figure, title)
+    # nbconvert's copy button draws two inline SVG icons per code cell; panels.css draws the
+    # button from text instead (a dozen fewer elements per cell).
+    for icon in soup.select("clipboard-copy svg"):
+        icon.decompose()
     for block in soup.select("div.highlight-ipynb, div.jp-OutputArea-output pre"):
         block["tabindex"] = "0"
     _exclude_outputs_from_search(soup)
@@ -268,7 +272,11 @@ def tidy_notebook_page(html: str, toc_ids: list[str], resolve, figure=None, titl
 
 
 def _figures_to_files(soup, figure, title: str) -> None:
-    for number, img in enumerate(soup.select("div.jp-OutputArea img[src^='data:image/']"), start=1):
+    for number, img in enumerate(soup.select("div.jp-OutputArea img"), start=1):
+        if not img["src"].startswith("data:image/"):
+            if not img.get("alt"):
+                img["alt"] = f"Figure {number} of the notebook {title}"
+            continue
         decoded = decode_data_uri(img["src"])
         if decoded is None:
             continue

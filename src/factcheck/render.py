@@ -226,8 +226,6 @@ def claim_panel(
         "</div>"
     )
     quote = f"> “{claim.quote}”\n> — {quote_attribution(claim)}"
-    heights = {fw: estimated_height(cells[fw]) for fw in FRAMEWORKS}
-    size = f"--ff-h: {heights[FRAMEWORKS[0]]}; --ff-h-wide: {max(heights.values())}"
     tabs = stash(framework_switch(claim.id)) + "\n\n"
     tabs += "\n".join(
         framework_tab(fw, cells[fw], notebook_links[fw], stash, claim.evidence[fw].untestable, figure)
@@ -237,13 +235,21 @@ def claim_panel(
     if SHARED in cells:
         block = shared_block(cells[SHARED], notebook_links[SHARED], stash, figure)
         shared = f'<div class="claim-shared" markdown>\n\n{block}\n</div>\n\n'
+    # The panel's size before the browser lays it out (content-visibility: auto, see panels.css):
+    # on a phone one framework's column shows, on a wide screen the taller of the two.
+    text = len(claim.quote) + len(claim.explanation) + 80
+    columns = {fw: estimated_height(cells[fw]) for fw in FRAMEWORKS}
+    extra = estimated_height(cells[SHARED]) if SHARED in cells else 0.0
+    phone = 9 + 1.3 * text / 45 + columns[FRAMEWORKS[0]] + extra
+    wide = 9 + 1.3 * text / 110 + max(columns.values()) + extra
+    size = f"--ff-h: {phone:.0f}; --ff-h-wide: {wide:.0f}"
 
     return (
         f"{hashes} {claim.claim} {{ #{claim.id} .claim-title }}\n\n"
-        f'<div class="claim-panel claim-panel--{claim.verdict}" data-claim="{claim.id}" markdown>\n\n'
+        f'<div class="claim-panel claim-panel--{claim.verdict}" data-claim="{claim.id}" style="{size}" markdown>\n\n'
         f"{header}\n\n{quote}\n{{ .claim-quote }}\n\n"
         f'<p class="claim-explanation" markdown>**{VERDICT_LABELS[claim.verdict]}.** {claim.explanation}</p>\n\n'
-        f'<div class="claim-evidence" style="{size}" markdown>\n\n{tabs}\n</div>\n\n'
+        f'<div class="claim-evidence" markdown>\n\n{tabs}\n</div>\n\n'
         f"{shared}"
         f"{sources_markdown(claim)}\n"
         "</div>\n"
