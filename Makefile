@@ -10,7 +10,7 @@ export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup execute build serve test test-fast test-latest lab bench browser lighthouse lighthouse-tools check lint lock urls clean
+.PHONY: setup notebooks execute build serve test test-fast test-latest lab bench browser lighthouse lighthouse-tools check lint lock urls clean
 
 ## setup: create the virtual environment with exactly the locked packages
 setup: $(STAMP)
@@ -23,8 +23,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip check
 	touch $@
 
+## notebooks: rebuild each notebook's generated cells (Colab setup, helpers, embedded data files)
+notebooks: setup
+	$(BIN)/python -m factcheck sync
+
 ## execute: run the notebooks the cache lacks (NB=paradigm/x.ipynb for one, SHARD=1/3 for a shard)
-execute: setup
+execute: notebooks
 	$(BIN)/python -m factcheck execute $(NB) $(if $(SHARD),--shard $(SHARD))
 
 ## build: the static site in site/ (strict: any warning fails)

@@ -55,11 +55,28 @@ def claim(cid: str, notebook: str = "demo/basic.ipynb", tf_cells=("tf-check",), 
     return entry
 
 
+# One assert per side that depends on its framework (its installed version): fixtures add it to
+# cells whose other asserts compare typed values.
+TF_ASSERT = "from importlib.metadata import version\nassert version('tensorflow-cpu').startswith('2.')"
+TORCH_ASSERT = "from importlib.metadata import version\nassert version('torch').startswith('2.')"
+
+# Each side asserts on something its framework says (its installed version, read without the
+# cost of importing it), so the evidence could fail: the engine rejects asserts on typed values.
 BASIC = [
     ("md", "# Basic demo\n\nA notebook that passes."),
-    ("code", "x = 21"),
-    ("code", "y = x * 2\nassert y == 42\nprint('tf side', y)", ["tf-check"]),
-    ("code", "z = x + 21\nassert z == 42\nprint('torch side', z)", ["pt-check"]),
+    ("code", "from importlib.metadata import version\n\nx = 21"),
+    (
+        "code",
+        "y = x * 2\ntf_major = version('tensorflow-cpu').split('.')[0]\n"
+        "assert y == 42 and tf_major == '2'\nprint('tf side', y)",
+        ["tf-check"],
+    ),
+    (
+        "code",
+        "z = x + 21\ntorch_major = version('torch').split('.')[0]\n"
+        "assert z == 42 and torch_major == '2'\nprint('torch side', z)",
+        ["pt-check"],
+    ),
 ]
 
 
@@ -78,10 +95,19 @@ class DemoProject:
         path.write_text(yaml.safe_dump(data, sort_keys=False))
         return path
 
-    def write_notebook(self, rel: str, cells: list) -> Path:
+    def write_notebook(self, rel: str, cells: list, metadata: dict | None = None, sync: bool = True) -> Path:
+        """A notebook under notebooks/, with its generated cells (as `make notebooks` writes them)."""
         path = self.root / "notebooks" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook(cells), path)
+        nb = notebook(cells)
+        if metadata:
+            nb.metadata["factcheck"] = metadata
+        if sync:
+            from factcheck.project import Project
+            from factcheck.support import synced
+
+            nb = synced(nb, Project.at(self.root).support_context())
+        nbformat.write(nb, path)
         return path
 
     def write_claims(self, claims: list, name: str = "demo.yaml") -> Path:

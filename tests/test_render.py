@@ -2,7 +2,7 @@
 
 import markdown
 import pytest
-from builders import BASIC
+from builders import BASIC, TF_ASSERT, TORCH_ASSERT
 
 from factcheck import Engine, EvidenceError, Project
 from factcheck.extract import EvidenceCell
@@ -111,8 +111,8 @@ def test_shared_cells_render_full_width_under_the_columns(demo):
         "demo/basic.ipynb",
         [
             ("md", "# Shared"),
-            ("code", "assert 1 + 1 == 2\nprint('tf')", ["tf-check"]),
-            ("code", "assert 2 * 1 == 2\nprint('pt')", ["pt-check"]),
+            ("code", TF_ASSERT + "\nprint('tf')", ["tf-check"]),
+            ("code", TORCH_ASSERT + "\nprint('pt')", ["pt-check"]),
             ("code", "print('one figure for both')", ["both-plot"]),
         ],
     )
@@ -144,11 +144,10 @@ def test_values_in_an_explanation_come_from_the_cell_that_recorded_them(demo):
             ("md", "# Values"),
             (
                 "code",
-                "from factcheck.notebook import record\n"
-                "size = 21.09\nassert size < 30\nrecord('demo-kb', size, '{:.1f} KB')",
+                TF_ASSERT + "\nsize = 21.09\nrecord('demo-kb', size, '{:.1f} KB')",
                 ["tf-check"],
             ),
-            ("code", "assert 2 * 1 == 2", ["pt-check"]),
+            ("code", TORCH_ASSERT, ["pt-check"]),
         ],
     )
     entry = claim("demo-valued", explanation="The file is <!-- value: demo-kb --> small. It stays small.")
@@ -176,14 +175,12 @@ def test_a_differences_table_takes_each_default_from_a_recorded_value(demo):
             ("md", "# Defaults"),
             (
                 "code",
-                "from factcheck.notebook import record\n"
-                "tf_eps = 10 ** -3\nassert tf_eps < 0.01\nrecord('demo-eps-tf', tf_eps, '{:g}')",
+                TF_ASSERT + "\ntf_eps = 10 ** -3\nrecord('demo-eps-tf', tf_eps, '{:g}')",
                 ["tf-check"],
             ),
             (
                 "code",
-                "from factcheck.notebook import record\n"
-                "pt_eps = 10 ** -5\nassert pt_eps < 0.01\nrecord('demo-eps-torch', pt_eps, '{:g}')\n"
+                TORCH_ASSERT + "\npt_eps = 10 ** -5\nrecord('demo-eps-torch', pt_eps, '{:g}')\n"
                 "record('demo-gap', 0.25, '{:.2f}')",
                 ["pt-check"],
             ),
@@ -201,10 +198,7 @@ def test_a_differences_table_takes_each_default_from_a_recorded_value(demo):
     html = render_page(eng, "<!-- differences-table -->\n\n<!-- claim: demo-eps -->\n")
     assert "<td>Epsilon</td><td><code>0.001</code></td><td><code>1e-05</code></td>" in html.replace("\n", "")
     assert "Outputs differ by 0.25." in html
-    assert (
-        '<a href="https://example.org/docs/layer">Framework docs: a layer</a> (beyond the article)'
-        in html
-    )
+    assert '<a href="https://example.org/docs/layer">Framework docs: a layer</a> (beyond the article)' in html
 
     diff["pytorch"] = "demo-eps-missing"
     demo.write_claims([claim("demo-eps", difference=diff)])
@@ -220,7 +214,7 @@ def test_a_side_no_code_can_decide_says_so_and_need_not_assert(demo):
 
     demo.write_notebook(
         "demo/basic.ipynb",
-        [("md", "# Opinion"), ("code", "print('context only')", ["tf-check"]), ("code", "assert 2 > 1", ["pt-check"])],
+        [("md", "# Opinion"), ("code", "print('context only')", ["tf-check"]), ("code", TORCH_ASSERT, ["pt-check"])],
     )
     entry = claim("demo-opinion")
     entry["evidence"]["tensorflow"]["untestable"] = "Whether a framework is loved is an opinion, read from surveys."

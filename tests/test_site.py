@@ -7,7 +7,7 @@ import posixpath
 import re
 from functools import cache
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 from bs4 import BeautifulSoup
@@ -182,17 +182,48 @@ def test_every_heading_has_an_explicit_id():
 
 
 def test_notebook_pages_link_the_executed_download_and_colab(site):
+    from factcheck.publish import Commit
+
+    commit = Commit.of(REPO).sha
     pages = sorted((site.dir / "notebooks").glob("*/*/index.html"))
     assert pages
     for page in pages:
         soup = _soup(page)
         download = soup.select_one(".nb-actions a[download]")
+        assert "/" not in download["href"], f"{page}: a relative link to the file next to the page"
         target, _ = _target(site, page, download["href"])
         executed = json.loads(target.read_text())
         assert any(cell.get("outputs") for cell in executed["cells"]), f"{target} is not the executed notebook"
         colab = soup.select_one('.nb-actions a[href^="https://colab.research.google.com/github/"]')
-        source = colab["href"].split("/blob/main/")[1]
+        ref, source = colab["href"].split("/blob/")[1].split("/", 1)
+        assert ref == commit, f"Colab opens the source at the commit the site was built from, not {ref}"
         assert (REPO / source).is_file(), colab["href"]
+
+
+def test_the_site_works_at_any_base_path(site):
+    """Served under another path (a mirror, a PR preview), every relative link and asset of a
+    section page and a notebook page, downloads included, still loads."""
+    import urllib.request
+
+    from site_server import SiteServer
+
+    broken = []
+    with SiteServer(site.dir, "/some/mirror/") as base:
+        for rel in ("paradigm/", "notebooks/paradigm/eager-and-graphs/"):
+            page = site.dir / rel / "index.html"
+            soup = _soup(page)
+            refs = [a["href"] for a in soup.select(".md-content a[href], .nb-actions a[href]")]
+            refs += [el["src"] for el in soup.find_all(["img", "script"], src=True)]
+            refs += [link["href"] for link in soup.find_all("link", rel="stylesheet")]
+            for ref in refs:
+                if "://" in ref or ref.startswith(("#", "mailto:", "data:")):
+                    continue
+                url = urljoin(base + rel, ref.split("#")[0])
+                try:
+                    urllib.request.urlopen(url, timeout=10).read(1)
+                except Exception as exc:  # noqa: BLE001 (any failure is a broken link)
+                    broken.append(f"{rel} -> {ref}: {exc}")
+    assert not broken, "\n".join(broken[:20])
 
 
 def test_every_listed_public_url_still_resolves(site):

@@ -2,6 +2,8 @@
 
 execute [--shard i/n] [--jobs N] [--force] [NOTEBOOK ...]   run what the cache lacks
 check                                                       registry, pages and hygiene, no execution
+sync [--check]                                              rebuild notebooks' generated cells
+drift --latest DIR                                          compare a newest-release run with the pinned one
 """
 
 from __future__ import annotations
@@ -67,6 +69,27 @@ def _drift(engine: Engine, project: Project, args) -> int:
     return 0
 
 
+def _sync(project: Project, args) -> int:
+    """Rebuild the generated cells of every notebook (support.py); --check only reports."""
+    import nbformat
+
+    from .support import stale, synced
+
+    ctx = project.support_context()
+    out_of_date = []
+    for path in find_notebooks(project.notebooks_dir):
+        nb = read_notebook(path)
+        if not stale(nb, ctx):
+            continue
+        out_of_date.append(f"notebooks/{project.rel_notebook(path)}")
+        if not args.check:
+            new = synced(nb, ctx)
+            path.write_text(nbformat.writes(new) + "\n", encoding="utf-8")
+    verb = "out of date" if args.check else "rewritten"
+    print(f"[factcheck] generated cells {verb}: {', '.join(out_of_date) or 'none'}", file=sys.stderr)
+    return 1 if args.check and out_of_date else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="factcheck", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -82,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--executed-dir", type=Path, help="where executed copies go (default build/executed)")
     ex.add_argument("--report", type=Path, help="also write the run report (JSON) here")
     sub.add_parser("check", help="check registry, pages and notebook hygiene without executing")
+    sy = sub.add_parser("sync", help="rebuild each notebook's generated cells (Colab setup, helpers, data)")
+    sy.add_argument("--check", action="store_true", help="only report notebooks whose generated cells are stale")
     dr = sub.add_parser("drift", help="compare a run on the newest releases with the pinned run")
     dr.add_argument("--latest", type=Path, required=True, help="executed folder of the newest-release run")
     dr.add_argument("--run-report", type=Path, help="that run's report (from execute --report)")
@@ -89,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k) for k in ("cache_dir", "executed_dir") if getattr(args, k, None)}
     project = Project.at(args.root, **overrides)
+    if args.command == "sync":  # runs before the engine's hygiene checks, which it repairs
+        return _sync(project, args)
     try:
         engine = Engine(project, jobs=getattr(args, "jobs", 2))
         if args.command == "execute":

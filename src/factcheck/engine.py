@@ -20,12 +20,12 @@ import yaml
 from . import render
 from .errors import EvidenceError, ExecutionError, PageError, RegistryError
 from .executor import Executor, Failure, RunReport
-from .extract import check_evidence_ran, evidence_cells, recorded_values
+from .extract import check_evidence_ran, evidence_cells, load_executed, recorded_values
 from .notebooks import find_notebooks, import_order_problem, read_notebook
 from .page_weight import Figures
 from .pages import claim_pages
 from .project import Project
-from .registry import FRAMEWORKS, SHARED, Registry, load_registry
+from .registry import FRAMEWORK_LABELS, FRAMEWORKS, SHARED, Registry, load_registry
 
 _VALUE = re.compile(r"<!--\s*value:\s*([\w.-]+)\s*-->")  # the page shortcode, also allowed in explanations
 
@@ -49,11 +49,22 @@ class Engine:
 
     # -- before execution -------------------------------------------------------------
     def check_import_order(self) -> None:
+        """Hygiene of the source notebooks: torch before tensorflow, generated cells up to date."""
+        from .support import stale
+
+        support = self.project.support_context()
         problems = []
         for path in find_notebooks(self.project.notebooks_dir):
-            problem = import_order_problem(read_notebook(path))
+            nb = read_notebook(path)
+            where = f"notebooks/{self.project.rel_notebook(path)}"
+            problem = import_order_problem(nb)
             if problem:
-                problems.append(f"notebooks/{self.project.rel_notebook(path)}: {problem}")
+                problems.append(f"{where}: {problem}")
+            if stale(nb, support):
+                problems.append(
+                    f"{where}: its generated cells (Colab setup, helpers, embedded data) are out of date:"
+                    " run `make notebooks` (python -m factcheck sync)"
+                )
         if problems:
             raise RegistryError("\n".join(problems))
 
@@ -63,6 +74,26 @@ class Engine:
         self._values = None  # outputs may have changed
         report.raise_for_failures()
         return report
+
+    def publish(self, site_url: str | None) -> None:
+        """Give every executed notebook its 'verified with' banner (see publish.py): the copy the
+        site renders and offers for download says when CI ran it, with what, at which commit."""
+        import nbformat
+
+        from .publish import Commit, banner_markdown, with_banner
+
+        commit = Commit.of(self.project.root)
+        for path in find_notebooks(self.project.notebooks_dir):
+            rel = self.project.rel_notebook(path)
+            executed = self.project.executed_notebook(rel)
+            if not executed.is_file():
+                continue
+            page = f"{site_url.rstrip('/')}/notebooks/{rel.removesuffix('.ipynb')}/" if site_url else None
+            text = banner_markdown(self.record(rel), commit, self.repo_url, rel, page)
+            nb = with_banner(read_notebook(executed), text)
+            new = nbformat.writes(nb) + "\n"
+            if executed.read_text(encoding="utf-8") != new:
+                executed.write_text(new, encoding="utf-8")
 
     def record(self, notebook: str) -> dict:
         path = self.project.record_path(notebook)
@@ -132,7 +163,10 @@ class Engine:
         }
 
     def verify_evidence(self) -> None:
+        from .evidence_checks import NotebookCode, assert_problems
+
         problems = []
+        code: dict[str, NotebookCode] = {}
         for claim in self.registry:
             try:
                 for fw, cells in self.cells(claim.id).items():
@@ -140,6 +174,12 @@ class Engine:
                     # the registry says no code can decide that side (judged from sources).
                     must_assert = fw != SHARED and not claim.evidence[fw].untestable
                     check_evidence_ran(claim.id, fw, cells, require_assert=must_assert)
+                    if must_assert:
+                        notebook = claim.evidence[fw].notebook
+                        if notebook not in code:
+                            nb = load_executed(self.project.executed_notebook(notebook))
+                            code[notebook] = NotebookCode([c.source if c.cell_type == "code" else "" for c in nb.cells])
+                        problems += assert_problems(claim.id, fw, FRAMEWORK_LABELS[fw], notebook, code[notebook], cells)
                 self.explanation(claim)  # every value it names was recorded
                 if claim.difference:
                     self.difference_row(claim)

@@ -120,6 +120,12 @@ def notebook_key(nb_path: Path, project: Project, env_fingerprint: str) -> str:
     for cell in nb.cells:
         if cell.cell_type == "code":
             h.update(json.dumps([cell.source, sorted(cell_tags(cell))]).encode())
+    # A notebook that imports the repository's benchmark package depends on all of its code.
+    from .support import imported_modules
+
+    if "fwbench" in imported_modules("\n".join(c.source for c in nb.cells if c.cell_type == "code")):
+        for path in sorted((project.root / "src" / "fwbench").rglob("*.py")):
+            h.update(path.relative_to(project.root).as_posix().encode() + b"\0" + path.read_bytes())
     for dep in settings.get("depends", []):
         dep_path = project.root / dep
         if not dep_path.is_file():

@@ -35,6 +35,7 @@ from .notebooks import find_notebooks, read_notebook
 from .page_weight import decode_data_uri, lean_code, png_size, svg_size
 from .pages import scan_pages
 from .project import Project
+from .publish import Commit, build_wheel, fwbench_version, wheel_name
 from .shortcodes import ShortcodeExtension
 from .social import social_card_png
 
@@ -84,6 +85,8 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
         self._sections = {s.id for s in self.engine.registry.sections}
         if config.nav is not None:
             config.nav.append({self.config.notebooks_nav_title: self._notebook_nav(project)})
+        # The Colab button opens the source notebook at the commit this site was built from.
+        config.extra["colab_ref"] = Commit.of(project.root).sha or config.extra.get("colab_branch", "main")
         return config
 
     def _notebook_nav(self, project: Project) -> list:
@@ -100,6 +103,7 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
         try:
             if self.config.execute:
                 self.engine.execute()
+            self.engine.publish(self.engine.project.published_url)
             self.engine.check_pages(scan_pages(Path(config.docs_dir)))
             self.engine.verify_evidence()
         except FactcheckError as exc:
@@ -184,6 +188,11 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             target = Path(config.site_dir, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
+        # The benchmark notebooks' package, installable from the site (their Colab cell names it).
+        version = fwbench_version(self.engine.project.fwbench_dir)
+        wheel = Path(config.site_dir, "downloads", wheel_name(version))
+        wheel.parent.mkdir(parents=True, exist_ok=True)
+        wheel.write_bytes(build_wheel(self.engine.project.fwbench_dir, version))
         card = Path(config.site_dir, SOCIAL_CARD)
         card.parent.mkdir(parents=True, exist_ok=True)
         card.write_bytes(social_card_png(data["counts"], "TensorFlow vs PyTorch, fact-checked in both frameworks"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,30 @@ class Project:
         }
         paths.update({k: Path(v) for k, v in overrides.items()})
         return cls(root=root, **paths)
+
+    @property
+    def published_url(self) -> str | None:
+        """The site's public address: the default of ``site_url`` in mkdocs.yml (a local server
+        may override it with $SITE_URL, but links that travel with a notebook use this one)."""
+        config = self.root / "mkdocs.yml"
+        if not config.is_file():
+            return None
+        m = re.search(r"^site_url:\s*(?:!ENV\s*\[\s*\w+\s*,\s*)?[\"']?([^\"'\]\s]+)", config.read_text(), re.M)
+        return m[1].rstrip("/") + "/" if m else None
+
+    @property
+    def fwbench_dir(self) -> Path:
+        return self.root / "src" / "fwbench"
+
+    def support_context(self):
+        """What the generated notebook cells are made from (see support.py)."""
+        from .publish import fwbench_version, wheel_name
+        from .support import SupportContext
+
+        wheel_url = None
+        if self.published_url and self.fwbench_dir.is_dir():
+            wheel_url = self.published_url + "downloads/" + wheel_name(fwbench_version(self.fwbench_dir))
+        return SupportContext.for_project(self.root, self.lock_file, wheel_url)
 
     def rel_notebook(self, path: Path) -> str:
         return Path(path).resolve().relative_to(self.notebooks_dir.resolve()).as_posix()
