@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 class Mode:
     name: str
     repeats: int  # timed samples per (workload, mode): median and IQR come from these
-    warmup: int  # untimed calls before sampling (the first call, with tracing/compiling, is timed apart)
+    warmup: int  # untimed calls after the first one (which is timed apart: tracing, compiling)
     min_sample_s: float  # a sample repeats the call until it lasts at least this long
     dense_sizes: tuple[int, ...]  # n for the n x n @ n x n fp32 matmul
     mlp: dict = field(default_factory=dict)
@@ -19,15 +19,20 @@ class Mode:
     tiny_ops: int = 100  # length of the chain of scalar-sized elementwise ops
     keras_fit_steps: int = 8  # batches per model.fit call (its per-call overhead is spread over them)
     compile_training: bool = False  # torch.compile the three training workloads (slow cold compile)
+    compile_inference: bool = False  # torch.compile the batch-1 inference (a few seconds cold)
+    pause_s: float = 0.15  # sleep when sampling switches thread pools (OpenBLAS threads spin ~0.1 s)
     memory_steps: int = 20
     dist_steps: int = 5
     dist_repeats: int = 5
+    standalone_ceiling: bool = False  # also time NumPy alone, in a process of its own
+    retries: int = 0  # re-runs of a framework process whose NumPy yardstick says it was disturbed
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-# The same models in both modes: quick and full differ in how long they measure, not in what.
+# The same models in both modes: quick and full differ in how long they measure and in the size of
+# the dense matmul (quick: 1024, full: 1024 and 2048), not in the models.
 WORKLOAD_SHAPES = {
     "mlp": {"batch": 256, "sizes": [784, 1024, 1024, 10]},
     "cnn": {"batch": 64, "hw": 32, "channels": [3, 16, 32], "classes": 10},
@@ -36,19 +41,26 @@ WORKLOAD_SHAPES = {
 }
 
 MODES: dict[str, Mode] = {
+    # quick: what the notebooks run by default (and the test suite runs twice): short samples, one
+    # process per framework, cold compiles only where a claim needs them (the tiny-op chain).
     "quick": Mode(
         name="quick",
-        repeats=9,
-        warmup=2,
-        min_sample_s=0.02,
-        dense_sizes=(2048,),
+        repeats=5,
+        warmup=1,
+        min_sample_s=0.01,
+        dense_sizes=(1024,),
         **WORKLOAD_SHAPES,
-        keras_fit_steps=8,
+        keras_fit_steps=2,
         compile_training=False,
-        memory_steps=20,
-        dist_steps=5,
-        dist_repeats=5,
+        compile_inference=False,
+        pause_s=0.12,
+        memory_steps=10,
+        dist_steps=4,
+        dist_repeats=3,
+        standalone_ceiling=False,
+        retries=0,
     ),
+    # full: `python bench/run.py --full` (make bench), the careful run saved in bench/results/full.json.
     "full": Mode(
         name="full",
         repeats=15,
@@ -58,15 +70,21 @@ MODES: dict[str, Mode] = {
         **WORKLOAD_SHAPES,
         keras_fit_steps=16,
         compile_training=True,
+        compile_inference=True,
+        pause_s=0.15,
         memory_steps=50,
         dist_steps=10,
         dist_repeats=9,
+        standalone_ceiling=True,
+        retries=2,
     ),
 }
 
 
-def get_mode(name: str | None = None) -> Mode:
-    """The mode named ``name``, else ``$FWBENCH_MODE``, else ``quick``."""
+def get_mode(name: str | Mode | None = None) -> Mode:
+    """The mode named ``name`` (or ``name`` itself), else ``$FWBENCH_MODE``, else ``quick``."""
+    if isinstance(name, Mode):
+        return name
     name = (name or os.environ.get("FWBENCH_MODE") or "quick").strip().lower()
     if name not in MODES:
         raise ValueError(f"unknown FWBENCH mode {name!r}; choose one of {sorted(MODES)}")
@@ -77,18 +95,24 @@ def with_overrides(mode: Mode, **kw) -> Mode:
     return replace(mode, **kw)
 
 
-def threads_from_env() -> dict:
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def threads_from_env(env: dict | None = None) -> dict:
     """Intra-op and inter-op thread counts used by *both* frameworks.
 
     Defaults: intra-op = every core this process may use, inter-op = 1 (one op at a time,
     each op parallelised across the cores). Override with FWBENCH_INTRA / FWBENCH_INTER.
     """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    intra = int(os.environ.get("FWBENCH_INTRA", cores))
-    inter = int(os.environ.get("FWBENCH_INTER", 1))
+    env = os.environ if env is None else env
+    intra = int(env.get("FWBENCH_INTRA") or usable_cores())
+    inter = int(env.get("FWBENCH_INTER") or 1)
+    if intra < 1 or inter < 1:
+        raise ValueError(f"thread counts must be positive, got FWBENCH_INTRA={intra}, FWBENCH_INTER={inter}")
     return {"intra_op": intra, "inter_op": inter}
 
 

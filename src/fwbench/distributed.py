@@ -3,40 +3,46 @@ devices, and PyTorch DistributedDataParallel over two processes with the gloo ba
 ``file://`` rendezvous (no network). Each run starts from the same NumPy weights as a
 single-process run on the same global batches; both must end with the same weights.
 
-On a 2-core machine this cannot be a speed-up: the two replicas share the same two cores
-that the single process already used. The timings are reported for honesty, not as a result.
+What the notebook asserts is read from the running replicas, not from constants here: the
+strategy's ``num_replicas_in_sync`` and the replica ids and per-replica batch sizes it hands out;
+each DDP rank's ``get_rank()``, ``get_world_size()``, ``get_backend()``, thread count, the samples
+it trained on and its final weights, gathered from the ranks with ``all_gather_object``.
+
+On a 2-core machine this cannot be a speed-up: the two replicas share the same two cores that
+the single process already used. The timings (single process and two replicas sampled in turns)
+are reported for honesty, not as a result.
 """
 
 from __future__ import annotations
 
 import os
-import time
+from collections.abc import Callable
 
 import numpy as np
 
 from fwbench import params as P
 from fwbench.config import Mode
-from fwbench.timing import quartiles
+from fwbench.parity import TOL, compare
+from fwbench.timing import sample_in_turns
 
 GLOBAL_BATCH = 256
-REPLICAS = 2
+REPLICAS = 2  # what we ask for; the results report what the frameworks ran
 
 
-def _summary(samples: list[float]) -> dict:
-    q1, med, q3 = quartiles(samples)
-    return {"median_ms": med * 1e3, "q1_ms": q1 * 1e3, "q3_ms": q3 * 1e3, "samples_s": samples}
+def _data(mode: Mode) -> tuple[np.ndarray, np.ndarray]:
+    return P.mlp_data(mode.mlp, batch=GLOBAL_BATCH * mode.dist_steps, seed=7)
 
 
-def _max_rel(xs, ys) -> float:
-    from fwbench.parity import rel_diff_list
-
-    return rel_diff_list(xs, ys)
+def _timed(fns: dict[str, Callable[[], object]], mode: Mode) -> dict[str, dict]:
+    """Each callable runs ``dist_steps`` steps; sampled in turns, reported per step in ms."""
+    stats = sample_in_turns(fns, repeats=mode.dist_repeats, warmup=1, min_sample_s=0.0, pause_s=0.0)
+    return {name: s.per_item(mode.dist_steps).ms() for name, s in stats.items()}
 
 
 # ---- TensorFlow -----------------------------------------------------------------------------------
 
 
-def run_tensorflow(mode: Mode, threads: dict, tmp: str) -> dict:
+def run_tensorflow(mode: Mode, threads: dict, tmp: str, turn: Callable[[], None] = lambda: None) -> dict:
     import keras  # noqa: I001
     import tensorflow as tf
 
@@ -49,67 +55,60 @@ def run_tensorflow(mode: Mode, threads: dict, tmp: str) -> dict:
 
     cfg, w = mode.mlp, P.mlp_params(mode.mlp)
     steps, g = mode.dist_steps, GLOBAL_BATCH
-    x, y = P.mlp_data(cfg, batch=g * steps, seed=7)
+    x, y = _data(mode)
 
     def fit(model, n_steps):
         return model.fit(x[: g * n_steps], y[: g * n_steps], batch_size=g, epochs=1, shuffle=False, verbose=0)
 
-    def timed(model):
-        fit(model, 1)  # warm-up: traces the train function
-        samples = []
-        for _ in range(mode.dist_repeats):
-            t0 = time.perf_counter()
-            fit(model, steps)
-            samples.append((time.perf_counter() - t0) / steps)
-        return _summary(samples)
-
-    # single device, the reference
-    single = K.mlp(cfg, w)
+    single = K.mlp(cfg, w)  # one device, the reference
     single.compile(optimizer=keras.optimizers.SGD(P.LR), loss="mse")
     fit(single, steps)
-    ref = [v.numpy() for v in single.trainable_variables]
 
     strategy = tf.distribute.MirroredStrategy(devices)
     with strategy.scope():
         mirrored = K.mlp(cfg, w)
         mirrored.compile(optimizer=keras.optimizers.SGD(P.LR), loss="mse")
     fit(mirrored, steps)
-    got = [v.numpy() for v in mirrored.trainable_variables]
-    diff = _max_rel(got, ref)
+    parity = compare("mlp", "weights after data-parallel training", mirrored.get_weights(), single.get_weights(),
+                     P.param_names("mlp", cfg), TOL)  # fmt: skip
 
+    # What the running strategy hands each replica: its id, and its share of one global batch.
+    ids = strategy.experimental_local_results(
+        strategy.run(lambda: tf.distribute.get_replica_context().replica_id_in_sync_group)
+    )
+    batch = next(iter(strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices(x).batch(g))))
+    shards = strategy.experimental_local_results(batch)
+    replicas = [
+        {"replica_id": int(i), "device": t.device, "batch": int(t.shape[0])} for i, t in zip(ids, shards, strict=True)
+    ]
+
+    turn()
+    timing = _timed({"single": lambda: fit(single, steps), "distributed": lambda: fit(mirrored, steps)}, mode)
     return {
         "framework": "tensorflow",
         "api": "tf.distribute.MirroredStrategy + Keras fit",
         "devices": devices,
-        "replicas": int(strategy.num_replicas_in_sync),
+        "num_replicas_in_sync": int(strategy.num_replicas_in_sync),
+        "replicas": replicas,
         "cross_device_ops": type(strategy.extended._cross_device_ops).__name__
         if getattr(strategy.extended, "_cross_device_ops", None)
         else None,
         "global_batch": g,
         "steps": steps,
         "threads_applied": applied,
-        "max_rel_diff_vs_single": diff,
-        "single_step": timed(single),
-        "distributed_step": timed(mirrored),
+        "parity": parity.as_dict(),
+        "max_rel_diff_vs_single": parity.max_rel_diff,
+        "single_step": timing["single"],
+        "distributed_step": timing["distributed"],
     }
 
 
 # ---- PyTorch --------------------------------------------------------------------------------------
 
 
-def _ddp_rank(
-    rank: int,
-    world: int,
-    init_file: str,
-    out_dir: str,
-    cfg: dict,
-    w: list,
-    x: np.ndarray,
-    y: np.ndarray,
-    steps: int,
-    repeats: int,
-    intra: int,
-) -> None:
+def _ddp(rank: int, world: int, init_file: str, mode: Mode, intra: int):
+    """Join the process group as ``rank``, train ``dist_steps`` steps on this rank's half of each
+    global batch, and gather every rank's report. Returns (reports, run_steps)."""
     import torch
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
@@ -118,38 +117,57 @@ def _ddp_rank(
 
     torch.set_num_threads(intra)
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
-    model = DistributedDataParallel(T.mlp(cfg, w))
-    opt = torch.optim.SGD(model.parameters(), lr=P.LR)
-    g, local = GLOBAL_BATCH, GLOBAL_BATCH // world
+    cfg, steps = mode.mlp, mode.dist_steps
+    x, y = _data(mode)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    model = DistributedDataParallel(T.mlp(cfg, P.mlp_params(cfg)))
+    opt = torch.optim.SGD(model.parameters(), lr=P.LR)
+    local = GLOBAL_BATCH // dist.get_world_size()
+    seen = 0
 
-    def step(s):
-        lo = s * g + rank * local  # this rank's half of global batch s
+    def step(s: int) -> int:
+        lo = s * GLOBAL_BATCH + dist.get_rank() * local  # this rank's share of global batch s
+        xb, yb = xt[lo : lo + local], yt[lo : lo + local]
         opt.zero_grad(set_to_none=True)
-        loss = T.loss_fn(model(xt[lo : lo + local]), yt[lo : lo + local])
-        loss.backward()  # DDP all-reduces (averages) the gradients here
+        T.loss_fn(model(xb), yb).backward()  # DDP all-reduces (averages) the gradients here
         opt.step()
+        return len(xb)
 
     for s in range(steps):
-        step(s)
-    if rank == 0:
-        np.savez(os.path.join(out_dir, "ddp.npz"), *T.canonical("mlp", model.module))
-    step(0)  # warm-up for the timing
-    samples = []
-    for _ in range(repeats):
-        dist.barrier()
-        t0 = time.perf_counter()
+        seen += step(s)
+    report = {
+        "rank": dist.get_rank(),
+        "world_size": dist.get_world_size(),
+        "backend": str(dist.get_backend()),
+        "threads": torch.get_num_threads(),
+        "pid": os.getpid(),
+        "samples": seen,
+        "weights": T.canonical("mlp", model.module),
+    }
+    reports = [None] * dist.get_world_size()
+    dist.all_gather_object(reports, report)
+
+    def run_steps() -> None:
+        torch.set_num_threads(intra)
         for s in range(steps):
             step(s)
-        samples.append((time.perf_counter() - t0) / steps)
-    if rank == 0:
-        np.save(os.path.join(out_dir, "ddp_times.npy"), np.array(samples))
-        np.save(os.path.join(out_dir, "ddp_threads.npy"), np.array([torch.get_num_threads()]))
+
+    return reports, run_steps
+
+
+def _ddp_rank(index: int, world: int, init_file: str, mode: Mode, intra: int) -> None:
+    """A spawned rank (rank ``index + 1``; the worker process itself is rank 0): it trains, reports,
+    then takes part in the timed steps, which rank 0 starts when its turn comes."""
+    import torch.distributed as dist
+
+    _, run_steps = _ddp(index + 1, world, init_file, mode, intra)
+    sample_in_turns({"distributed": run_steps}, repeats=mode.dist_repeats, warmup=1, min_sample_s=0.0)
     dist.destroy_process_group()
 
 
-def run_torch(mode: Mode, threads: dict, tmp: str) -> dict:
+def run_torch(mode: Mode, threads: dict, tmp: str, turn: Callable[[], None] = lambda: None) -> dict:
     import torch
+    import torch.distributed as dist
     import torch.multiprocessing as mp
 
     from fwbench import torch_impl as T
@@ -157,53 +175,50 @@ def run_torch(mode: Mode, threads: dict, tmp: str) -> dict:
     applied = T.set_threads(threads)
     cfg, w = mode.mlp, P.mlp_params(mode.mlp)
     steps, g = mode.dist_steps, GLOBAL_BATCH
-    x, y = P.mlp_data(cfg, batch=g * steps, seed=7)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    # the other rank starts now, and loads torch while this process trains the reference
+    intra = max(1, threads["intra_op"] // REPLICAS)  # each rank gets an equal share of the cores
+    init_file = os.path.join(tmp, "rendezvous")
+    others = mp.start_processes(
+        _ddp_rank, args=(REPLICAS, init_file, mode, intra), nprocs=REPLICAS - 1, join=False, start_method="spawn"
+    )
 
+    x, y = _data(mode)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     single = T.mlp(cfg, w)
     opt = torch.optim.SGD(single.parameters(), lr=P.LR)
 
-    def step(s):
-        opt.zero_grad(set_to_none=True)
-        T.loss_fn(single(xt[s * g : (s + 1) * g]), yt[s * g : (s + 1) * g]).backward()
-        opt.step()
-
-    for s in range(steps):
-        step(s)
-    ref = T.canonical("mlp", single)
-    step(0)
-    samples = []
-    for _ in range(mode.dist_repeats):
-        t0 = time.perf_counter()
+    def single_steps() -> None:
+        torch.set_num_threads(threads["intra_op"])
         for s in range(steps):
-            step(s)
-        samples.append((time.perf_counter() - t0) / steps)
-    single_step = _summary(samples)
+            opt.zero_grad(set_to_none=True)
+            T.loss_fn(single(xt[s * g : (s + 1) * g]), yt[s * g : (s + 1) * g]).backward()
+            opt.step()
 
-    # two processes, each with an equal share of the cores
-    intra = max(1, threads["intra_op"] // REPLICAS)
-    init_file = os.path.join(tmp, "rendezvous")
-    t0 = time.perf_counter()
-    mp.spawn(
-        _ddp_rank,
-        args=(REPLICAS, init_file, tmp, cfg, w, x, y, steps, mode.dist_repeats, intra),
-        nprocs=REPLICAS,
-        join=True,
+    single_steps()
+    ref = T.canonical("mlp", single)
+
+    reports, ddp_steps = _ddp(0, REPLICAS, init_file, mode, intra)
+    names = P.param_names("mlp", cfg)
+    parity = compare("mlp", "weights after data-parallel training", reports[0]["weights"], ref, names, TOL)
+    ranks_agree = max(
+        compare("mlp", "rank against rank 0", r["weights"], reports[0]["weights"], names).max_rel_diff for r in reports
     )
-    spawn_s = time.perf_counter() - t0
-    with np.load(os.path.join(tmp, "ddp.npz")) as z:
-        got = [z[f"arr_{i}"] for i in range(len(z.files))]
+
+    turn()
+    timing = _timed({"single": single_steps, "distributed": ddp_steps}, mode)
+    dist.destroy_process_group()
+    while not others.join():
+        pass
     return {
         "framework": "pytorch",
         "api": "DistributedDataParallel, gloo, file:// rendezvous",
-        "replicas": REPLICAS,
-        "backend": "gloo",
+        "ranks": [{k: v for k, v in r.items() if k != "weights"} for r in reports],
         "global_batch": g,
         "steps": steps,
         "threads_applied": applied,
-        "threads_per_rank": int(np.load(os.path.join(tmp, "ddp_threads.npy"))[0]),
-        "max_rel_diff_vs_single": _max_rel(got, ref),
-        "single_step": single_step,
-        "distributed_step": _summary(list(np.load(os.path.join(tmp, "ddp_times.npy")))),
-        "spawn_and_run_s": spawn_s,
+        "parity": parity.as_dict(),
+        "max_rel_diff_vs_single": parity.max_rel_diff,
+        "max_rel_diff_between_ranks": ranks_agree,
+        "single_step": timing["single"],
+        "distributed_step": timing["distributed"],
     }

@@ -113,6 +113,31 @@ def transformer_data(cfg: dict, seed: int = 6) -> tuple[np.ndarray, np.ndarray]:
     return rng.standard_normal(shape, dtype=F32), rng.standard_normal(shape, dtype=F32)
 
 
+def flat_params(kind: str, weights) -> list[np.ndarray]:
+    """The weights of ``kind`` as one list in the canonical order (the transformer's dicts flattened)."""
+    if kind == "transformer":
+        return [layer[key] for layer in weights for key in TRANSFORMER_KEYS]
+    return list(weights)
+
+
+def param_names(kind: str, cfg: dict) -> list[str]:
+    """A name for each tensor of :func:`flat_params` (and of the gradients), for parity messages."""
+    if kind == "mlp":
+        return [f"dense_{i}/{p}" for i in range(len(cfg["sizes"]) - 1) for p in ("kernel", "bias")]
+    if kind == "cnn":
+        return [f"{layer}/{p}" for layer in ("conv_0", "conv_1", "head") for p in ("kernel", "bias")]
+    if kind == "transformer":
+        return [f"layer_{i}/{key}" for i in range(cfg["layers"]) for key in TRANSFORMER_KEYS]
+    raise ValueError(f"unknown model kind {kind!r}")
+
+
+MODELS = {  # kind -> (weights, data) builders
+    "mlp": (mlp_params, mlp_data),
+    "cnn": (cnn_params, cnn_data),
+    "transformer": (transformer_params, transformer_data),
+}
+
+
 def flops_dense(n: int) -> float:
     return 2.0 * n**3
 

@@ -106,7 +106,7 @@ def dense_ceiling(doc: dict) -> pd.DataFrame:
                 "best mode": LABELS[best["mode"]],
                 "best GFLOP/s": best["value"],
                 "NumPy BLAS in same process": ceiling,
-                "NumPy BLAS alone": standalone,
+                **({} if math.isnan(standalone) else {"NumPy BLAS alone": standalone}),
                 "fraction of ceiling": best["value"] / ceiling,
                 **{f"{LABELS[r['mode']]} GFLOP/s": r["value"] for r in modes},
             }
@@ -118,6 +118,12 @@ def _best(doc: dict, fw: str, workload: str) -> dict:
     rows = [r for r in rows_frame(doc).to_dict("records") if r["framework"] == fw and r["workload"] == workload]
     key = (lambda r: -r["value"]) if rows[0]["unit"] in HIGHER_IS_BETTER else (lambda r: r["value"])
     return sorted(rows, key=key)[0]
+
+
+def best(doc: dict, framework: str, workload: str) -> tuple[str, float]:
+    """A framework's fastest mode on a workload, and its figure (in the workload's unit)."""
+    r = _best(doc, framework, workload)
+    return r["mode"], r["value"]
 
 
 def _time(r: dict) -> float:
@@ -153,6 +159,16 @@ def workload_ratios(doc: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def fastest(doc: dict) -> dict[str, str]:
+    """Workload -> the framework whose best mode took less time there (best against best)."""
+    ratios = workload_ratios(doc)
+    keys = {label: wl for wl, label in WORKLOADS.items()}
+    return {
+        keys[r["workload"]]: "pytorch" if r["best ratio (TF/torch time)"] > 1 else "tensorflow"
+        for _, r in ratios.iterrows()
+    }
+
+
 def mode_speedups(doc: dict) -> pd.DataFrame:
     """Each mode against its own framework's eager mode (above 1: faster than eager)."""
     df = rows_frame(doc)
@@ -186,6 +202,18 @@ def memory_table(doc: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def replica_count(run: dict) -> int:
+    """How many replicas a data-parallel run had, as the running framework reported it."""
+    if "num_replicas_in_sync" in run:
+        return run["num_replicas_in_sync"]
+    return len(run["ranks"])
+
+
+def slowdown(run: dict) -> float:
+    """Two-replica step time over single-process step time (above 1: slower than one process)."""
+    return run["distributed_step"]["median_ms"] / run["single_step"]["median_ms"]
+
+
 def distributed_table(dist: dict) -> pd.DataFrame:
     rows = []
     for fw in ("tensorflow", "pytorch"):
@@ -194,12 +222,12 @@ def distributed_table(dist: dict) -> pd.DataFrame:
             {
                 "framework": FRAMEWORKS[fw],
                 "API": d["api"],
-                "replicas": d["replicas"],
+                "replicas": replica_count(d),
                 "global batch": d["global_batch"],
                 "weights vs single process (max rel diff)": f"{d['max_rel_diff_vs_single']:.1e}",
                 "single-process step (ms)": round(d["single_step"]["median_ms"], 1),
                 "2-replica step (ms)": round(d["distributed_step"]["median_ms"], 1),
-                "2-replica / single": d["distributed_step"]["median_ms"] / d["single_step"]["median_ms"],
+                "2-replica / single": slowdown(d),
             }
         )
     return pd.DataFrame(rows)

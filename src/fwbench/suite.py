@@ -1,5 +1,12 @@
-"""Run the whole benchmark: parity first, then one subprocess per framework, then memory
-(and, on request, the data-parallel runs). Returns one JSON-ready dict."""
+"""Run the whole benchmark: parity first, one worker process per framework, and on request the
+data-parallel runs. Returns one JSON-ready dict (the results document, :data:`SCHEMA`).
+
+The workers start together (:class:`Workers`): each loads its framework and does its untimed part
+(for a framework worker: one training run whose peak memory is recorded; for a data-parallel
+worker: the reference and the data-parallel training) at the same time as the others and as the
+caller's parity check, then waits. The timed parts run strictly one after the other, once every
+worker is waiting, so nothing of ours competes with a process while it is timed.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +17,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+import weakref
 from pathlib import Path
 
 import fwbench
 from fwbench.config import Mode, get_mode, thread_env, threads_from_env
 from fwbench.machine import machine_info, versions
+from fwbench.parity import ParityResult, require
+from fwbench.worker import GO, READY
 
-SCHEMA = 1
+SCHEMA = 2
 PARTS = ("ceiling", "pytorch", "tensorflow", "memory")
+QUIET_RATIO = 0.75  # a worker whose own NumPy yardstick fell below 75% of the other's was disturbed
 
 
 def _env(threads: dict, cache_dir: str) -> dict:
@@ -31,25 +41,116 @@ def _env(threads: dict, cache_dir: str) -> dict:
     return env
 
 
-def _worker(task: str, mode: Mode, env: dict, tmp: str, timeout: int = 900) -> dict:
-    out = os.path.join(tmp, f"{task}.json")
-    cmd = [sys.executable, "-m", "fwbench.worker", task, "--mode", mode.name, "--out", out]
-    crashes = []
-    while True:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-        # Seen once on a heavily loaded 2-core machine: TensorFlow's MirroredStrategy worker died
-        # with SIGSEGV and passed when re-run. A crash by signal gets one retry, and is recorded.
-        if proc.returncode < 0 and not crashes:
-            crashes.append(proc.returncode)
-            continue
-        break
-    if proc.returncode != 0 or not os.path.exists(out):
-        tail = "\n".join((proc.stderr or "").strip().splitlines()[-15:])
-        raise RuntimeError(f"worker {task!r} failed (exit {proc.returncode}):\n{tail}")
-    with open(out) as fh:
-        result = json.load(fh)
-    result["crashed_attempts"] = crashes
-    return result
+class WorkerError(RuntimeError):
+    pass
+
+
+class _Proc:
+    """One worker subprocess; its standard output carries only 'ready'."""
+
+    def __init__(self, task: str, mode: Mode, env: dict, tmp: str, attempt: int, wait: bool):
+        self.task, self.attempt = task, attempt
+        self.out = os.path.join(tmp, f"{task}-{attempt}.json")
+        self.err_path = os.path.join(tmp, f"{task}-{attempt}.stderr")
+        cmd = [sys.executable, "-m", "fwbench.worker", task, "--mode", mode.name, "--out", self.out]
+        if wait:
+            cmd.append("--wait")
+        self.err = open(self.err_path, "w")  # a file, not a pipe: a chatty worker cannot block
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True
+        )
+        self.ready = not wait
+
+    def wait_ready(self) -> bool:
+        """Block until the worker waits for its turn; False if it ended first."""
+        if not self.ready:
+            line = self.proc.stdout.readline()
+            self.ready = line.strip() == READY
+        return self.ready
+
+    def go(self, timeout: float) -> int:
+        if self.proc.stdin and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.write(GO + "\n")
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self.err.close()
+
+    def stderr_tail(self, n: int = 15) -> str:
+        try:
+            return "\n".join(Path(self.err_path).read_text().strip().splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def cancel(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()  # end of input without 'go': the worker exits
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if not self.err.closed:
+            self.err.close()
+
+
+class Workers:
+    """Worker processes started at once; :meth:`result` runs their timed parts one at a time."""
+
+    def __init__(self, tasks: list[str], mode: Mode, env: dict, tmp: str, timeout: int = 900):
+        self.mode, self.env, self.tmp, self.timeout = mode, env, tmp, timeout
+        self.procs = {t: _Proc(t, mode, env, tmp, 1, wait=True) for t in tasks}
+        self.attempts: dict[str, int] = dict.fromkeys(tasks, 1)
+        self._finalizer = weakref.finalize(self, _cancel_all, list(self.procs.values()))
+
+    def _all_waiting(self) -> None:
+        for p in self.procs.values():
+            p.wait_ready()  # a worker that ended early is reported by result()
+
+    def result(self, task: str) -> dict:
+        """Give ``task`` its turn once every worker waits, and return what it wrote. A worker killed
+        by a signal (seen once: TensorFlow's MirroredStrategy, SIGSEGV on a loaded machine) is run
+        again once, alone; the crash is recorded."""
+        self._all_waiting()
+        proc = self.procs.pop(task)
+        rc = proc.go(self.timeout)
+        crashes = []
+        if rc < 0:
+            crashes.append(rc)
+            proc = self.run_alone(task)
+            rc = proc.proc.returncode
+        if rc != 0 or not os.path.exists(proc.out):
+            raise WorkerError(f"worker {task!r} failed (exit {rc}):\n{proc.stderr_tail()}")
+        result = json.loads(Path(proc.out).read_text())
+        result["crashed_attempts"] = crashes
+        return result
+
+    def run_alone(self, task: str) -> _Proc:
+        """Run ``task`` again in a fresh process, without waiting for anyone."""
+        self.attempts[task] = self.attempts.get(task, 1) + 1
+        proc = _Proc(task, self.mode, self.env, self.tmp, self.attempts[task], wait=False)
+        proc.go(self.timeout)
+        return proc
+
+    def rerun(self, task: str) -> dict:
+        proc = self.run_alone(task)
+        if proc.proc.returncode != 0 or not os.path.exists(proc.out):
+            raise WorkerError(f"worker {task!r} failed (exit {proc.proc.returncode}):\n{proc.stderr_tail()}")
+        return json.loads(Path(proc.out).read_text())
+
+    def cancel(self) -> None:
+        self._finalizer()
+
+
+def _cancel_all(procs: list[_Proc]) -> None:
+    for p in procs:
+        p.cancel()
 
 
 def _header(mode: Mode, threads: dict) -> dict:
@@ -66,28 +167,25 @@ def _header(mode: Mode, threads: dict) -> dict:
     }
 
 
-QUIET_RATIO = 0.75  # a worker whose own NumPy ceiling fell below 75% of the other's was disturbed
-RETRIES = {"quick": 1, "full": 2}
-
-
-def _ceiling(res: dict) -> float:
+def yardstick(result: dict) -> float:
     """The NumPy BLAS figure measured inside a framework's worker (largest size: least noisy)."""
-    rows = [r for r in res["rows"] if r["framework"] == "numpy"]
+    rows = [r for r in result["rows"] if r["framework"] == "numpy"]
     return max(rows, key=lambda r: r["size"])["value"]
 
 
-def _rerun_disturbed(results: dict, mode: Mode, env: dict, tmp: str, log, timings: dict) -> list[dict]:
+def _rerun_disturbed(results: dict, mode: Mode, workers: Workers, log, timings: dict) -> list[dict]:
     """Guard against load from other jobs on a shared machine.
 
     Each framework's worker also times NumPy's matmul, a yardstick that does not depend on the
     framework. When one worker's yardstick came out below ``QUIET_RATIO`` of the other's, that
-    worker ran while something else used the CPU: it is run again (at most ``RETRIES[mode]``
+    worker ran while something else used the CPU: it is run again (at most ``mode.retries``
     times) and the attempt with the higher yardstick is kept. Every attempt is recorded.
     """
     attempts = [
-        {"task": t, "attempt": 1, "ceiling_gflops": _ceiling(results[t]), "kept": True} for t in ("torch", "tensorflow")
+        {"task": t, "attempt": 1, "ceiling_gflops": yardstick(results[t]), "kept": True}
+        for t in ("pytorch", "tensorflow")
     ]
-    for n in range(2, RETRIES.get(mode.name, 1) + 2):
+    for n in range(2, mode.retries + 2):
         kept = {a["task"]: a for a in attempts if a["kept"]}
         low, high = sorted(kept.values(), key=lambda a: a["ceiling_gflops"])
         if low["ceiling_gflops"] >= QUIET_RATIO * high["ceiling_gflops"]:
@@ -98,9 +196,9 @@ def _rerun_disturbed(results: dict, mode: Mode, env: dict, tmp: str, log, timing
             f"against {high['ceiling_gflops']:.0f} GFLOP/s) ..."
         )
         t0 = time.perf_counter()
-        res = _worker(task, mode, env, tmp)
+        res = workers.rerun(task)
         timings[f"{task}-attempt-{n}"] = time.perf_counter() - t0
-        new = {"task": task, "attempt": n, "ceiling_gflops": _ceiling(res), "kept": False}
+        new = {"task": task, "attempt": n, "ceiling_gflops": yardstick(res), "kept": False}
         if new["ceiling_gflops"] > low["ceiling_gflops"]:
             low["kept"], new["kept"] = False, True
             results[task] = res
@@ -109,12 +207,13 @@ def _rerun_disturbed(results: dict, mode: Mode, env: dict, tmp: str, log, timing
 
 
 def run_parity(mode: Mode | str | None = None, *, in_process: bool = False) -> list[dict]:
-    """The cross-framework equality check (see :mod:`fwbench.parity`); raises if anything differs."""
-    mode = mode if isinstance(mode, Mode) else get_mode(mode)
+    """The cross-framework equality check (see :mod:`fwbench.parity`), as rows; raises if anything
+    differs. ``in_process`` runs it here (the process then holds both frameworks, PyTorch first)."""
+    mode = get_mode(mode)
     if in_process:
         from fwbench import parity
 
-        return parity.check(mode)
+        return [r.as_dict() for r in parity.check(mode)]
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "parity.json")
         env = _env(threads_from_env(), os.path.join(tmp, "inductor"))
@@ -128,10 +227,84 @@ def run_parity(mode: Mode | str | None = None, *, in_process: bool = False) -> l
         if not os.path.exists(out):
             raise RuntimeError("parity check crashed:\n" + "\n".join(proc.stderr.strip().splitlines()[-15:]))
         rows = json.loads(Path(out).read_text())
-    bad = [r for r in rows if not r["ok"]]
-    if bad:
-        raise AssertionError(f"frameworks disagree, nothing will be timed: {bad}")
+    require([_parity_result(r) for r in rows])
     return rows
+
+
+def _parity_result(row: dict) -> ParityResult:
+    return ParityResult(row["workload"], row["quantity"], row["max_rel_diff"], row["tolerance"], row.get("worst"))
+
+
+class SuiteRun:
+    """A benchmark run under way: its workers are loading (:func:`start_suite`); :meth:`finish`
+    times them once the parity check has passed and returns the results document."""
+
+    def __init__(self, mode: Mode | str | None = None, *, parts=PARTS, log=print):
+        self.mode = get_mode(mode)
+        self.parts, self.log = tuple(parts), log
+        self.threads = threads_from_env()
+        self.t_start = time.perf_counter()
+        self._tmp = tempfile.TemporaryDirectory(prefix="fwbench-")
+        self.env = _env(self.threads, os.path.join(self._tmp.name, "inductor-cache"))
+        self.tasks = [t for t in ("pytorch", "tensorflow") if t in self.parts]
+        if "ceiling" in self.parts and self.mode.standalone_ceiling:
+            self.tasks.insert(0, "numpy")
+        log(f"[fwbench] {self.mode.name}: starting {', '.join(self.tasks)} ...")
+        self.workers = Workers(self.tasks, self.mode, self.env, self._tmp.name)
+
+    def cancel(self) -> None:
+        self.workers.cancel()
+        self._tmp.cleanup()
+
+    def finish(self, parity: list[dict] | None = None, *, distributed: bool = False) -> dict:
+        """Check parity (unless the caller did: ``parity``), then time each worker in turn."""
+        mode, log = self.mode, self.log
+        doc = _header(mode, self.threads)
+        doc["timings_s"] = {}
+        try:
+            t0 = time.perf_counter()
+            if parity is None:
+                log(f"[fwbench] {mode.name}: parity check ...")
+                parity = run_parity(mode)
+                doc["timings_s"]["parity"] = time.perf_counter() - t0
+            require([_parity_result(r) for r in parity], "parity failed: nothing is timed")
+            doc["parity"] = parity
+            doc["rows"], doc["workers"], doc["notes"], doc["memory"] = [], {}, {}, {}
+            doc["inductor_cache"] = (
+                "kept (FWBENCH_KEEP_INDUCTOR_CACHE)"
+                if self.env.get("FWBENCH_KEEP_INDUCTOR_CACHE")
+                else "fresh and empty: compile times are cold"
+            )
+            results = {}
+            for task in self.tasks:  # strictly one after the other, each once every worker waits
+                log(f"[fwbench] {mode.name}: {task} ...")
+                t0 = time.perf_counter()
+                results[task] = self.workers.result(task)
+                doc["timings_s"][task] = time.perf_counter() - t0
+            if "pytorch" in results and "tensorflow" in results:
+                doc["attempts"] = _rerun_disturbed(results, mode, self.workers, log, doc["timings_s"])
+        finally:
+            self.cancel()
+        for task in self.tasks:
+            res = results[task]
+            memory = res.pop("memory", None)
+            if memory and "memory" in self.parts:
+                doc["memory"][res["framework"]] = {**memory, "blas_pools": res.get("blas_pools")}
+            doc["rows"] += res["rows"]
+            doc["workers"][task] = {k: v for k, v in res.items() if k != "rows"}
+            doc["notes"].update(res.get("notes", {}))
+        if distributed:
+            doc["distributed"] = run_distributed(mode, log=log, header=False)
+            doc["timings_s"]["distributed"] = doc["distributed"]["elapsed_s"]
+        doc["elapsed_s"] = time.perf_counter() - self.t_start
+        doc["machine"]["load_avg_1m_end"] = os.getloadavg()[0]
+        return doc
+
+
+def start_suite(mode: Mode | str | None = None, *, parts=PARTS, log=print) -> SuiteRun:
+    """Start the benchmark's worker processes: they load their framework and measure memory now,
+    then wait; :meth:`SuiteRun.finish` times them after the parity check."""
+    return SuiteRun(mode, parts=parts, log=log)
 
 
 def run_suite(
@@ -145,88 +318,30 @@ def run_suite(
     """Run the benchmark and return the results document.
 
     ``parity``: rows from a parity check already run by the caller (a notebook runs it in its
-    own kernel so the reader sees it); otherwise it runs first, in a subprocess. Nothing is
-    timed unless every parity row passed.
+    own kernel so the reader sees it); otherwise it runs in a subprocess while the workers load.
+    Nothing is timed unless every parity row passed.
     """
-    mode = mode if isinstance(mode, Mode) else get_mode(mode)
-    threads = threads_from_env()
-    t_start = time.perf_counter()
-    doc = _header(mode, threads)
-    doc["timings_s"] = {}
-    t0 = time.perf_counter()
-    if parity is None:
-        log(f"[fwbench] {mode.name}: parity check ...")
-        parity = run_parity(mode)
-        doc["timings_s"]["parity"] = time.perf_counter() - t0
-    if not all(r["ok"] for r in parity):
-        raise AssertionError("parity failed: nothing is timed")
-    doc["parity"] = parity
-    doc["rows"], doc["workers"], doc["notes"], doc["memory"] = [], {}, {}, {}
-    with tempfile.TemporaryDirectory(prefix="fwbench-") as tmp:
-        env = _env(threads, os.path.join(tmp, "inductor-cache"))
-        doc["inductor_cache"] = (
-            "kept (FWBENCH_KEEP_INDUCTOR_CACHE)"
-            if env.get("FWBENCH_KEEP_INDUCTOR_CACHE")
-            else "fresh and empty: compile times are cold"
-        )
-        tasks = []
-        if "ceiling" in parts:
-            tasks.append("ceiling")
-        if "pytorch" in parts:
-            tasks.append("torch")
-        if "tensorflow" in parts:
-            tasks.append("tensorflow")
-        if "memory" in parts:
-            tasks += ["memory-torch", "memory-tensorflow"]
-        timed = [t for t in tasks if not t.startswith("memory-")]
-        memory = [t for t in tasks if t.startswith("memory-")]
-        results = {}
-        for task in timed:  # strictly one after the other: nothing else of ours runs while timing
-            log(f"[fwbench] {mode.name}: {task} ...")
-            t0 = time.perf_counter()
-            results[task] = _worker(task, mode, env, tmp)
-            doc["timings_s"][task] = time.perf_counter() - t0
-        if "torch" in results and "tensorflow" in results:
-            doc["attempts"] = _rerun_disturbed(results, mode, env, tmp, log, doc["timings_s"])
-        if memory:  # memory figures do not depend on CPU time, so these two may run side by side
-            log(f"[fwbench] {mode.name}: {', '.join(memory)} ...")
-            t0 = time.perf_counter()
-            with ThreadPoolExecutor(len(memory)) as pool:
-                for task, res in zip(memory, pool.map(lambda t: _worker(t, mode, env, tmp), memory), strict=True):
-                    results[task] = res
-            doc["timings_s"]["memory"] = time.perf_counter() - t0
-        for task in tasks:
-            res = results[task]
-            if task.startswith("memory-"):
-                doc["memory"][res["framework"]] = {k: v for k, v in res.items() if k not in ("task", "mode")}
-                continue
-            for r in res["rows"]:
-                r.setdefault("process", task)
-                if task == "ceiling":
-                    r["ceiling_for"] = "standalone"
-            doc["rows"] += res["rows"]
-            doc["workers"][task] = {k: v for k, v in res.items() if k not in ("rows",)}
-            doc["notes"].update(res.get("notes", {}))
-    if distributed:
-        doc["distributed"] = run_distributed(mode, log=log, header=False)
-        doc["timings_s"]["distributed"] = doc["distributed"]["elapsed_s"]
-    doc["elapsed_s"] = time.perf_counter() - t_start
-    doc["machine"]["load_avg_1m_end"] = os.getloadavg()[0]
-    return doc
+    return start_suite(mode, parts=parts, log=log).finish(parity, distributed=distributed)
 
 
 def run_distributed(mode: Mode | str | None = None, *, log=print, header: bool = True) -> dict:
     """MirroredStrategy (two logical CPU devices) and DDP/gloo (two processes), each checked
-    against single-process training on the same global batches."""
-    mode = mode if isinstance(mode, Mode) else get_mode(mode)
+    against single-process training on the same global batches. Both workers load and train at
+    once; their timed parts run one after the other."""
+    mode = get_mode(mode)
     threads = threads_from_env()
     t_start = time.perf_counter()
     doc = _header(mode, threads) if header else {}
     with tempfile.TemporaryDirectory(prefix="fwbench-dist-") as tmp:
         env = _env(threads, os.path.join(tmp, "inductor-cache"))
-        for task, key in (("dist-tensorflow", "tensorflow"), ("dist-torch", "pytorch")):
-            log(f"[fwbench] {mode.name}: {task} ...")
-            doc[key] = _worker(task, mode, env, tmp)
+        tasks = ["dist-tensorflow", "dist-pytorch"]
+        log(f"[fwbench] {mode.name}: {', '.join(tasks)} ...")
+        workers = Workers(tasks, mode, env, tmp)
+        try:
+            for task in tasks:
+                doc[task.removeprefix("dist-")] = workers.result(task)
+        finally:
+            workers.cancel()
     doc["elapsed_s"] = time.perf_counter() - t_start
     return doc
 

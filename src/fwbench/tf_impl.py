@@ -11,6 +11,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from fwbench import params as P  # noqa: E402
+from fwbench.adapters import Adapter, Variant  # noqa: E402
+from fwbench.config import Mode  # noqa: E402
 
 
 def set_threads(threads: dict) -> dict:
@@ -107,12 +109,30 @@ def canonical_vars(kind: str, model: keras.Model) -> list:
     return list(model.trainable_variables)
 
 
+def canonical_shapes(kind: str, model: keras.Model) -> list[tuple]:
+    """The canonical (params) shapes of :func:`canonical_vars`: a transformer's attention kernels
+    are (d, heads, head_dim) in Keras and (d, d) in the canonical layout."""
+    shapes = [tuple(v.shape) for v in canonical_vars(kind, model)]
+    if kind != "transformer":
+        return shapes
+    fixed = []
+    for key, s in zip(P.TRANSFORMER_KEYS * (len(shapes) // len(P.TRANSFORMER_KEYS)), shapes, strict=True):
+        if key in ("wq", "wk", "wv"):
+            s = (s[0], s[1] * s[2])
+        elif key in ("bq", "bk", "bv"):
+            s = (s[0] * s[1],)
+        elif key == "wo":
+            s = (s[0] * s[1], s[2])
+        fixed.append(s)
+    return fixed
+
+
 def to_canonical(values, shapes) -> list[np.ndarray]:
     """Variables or gradients (order of :func:`canonical_vars`) reshaped to the canonical shapes.
 
     A C-order reshape is exact here: an EinsumDense kernel (d, heads, head_dim) flattens its
     last two axes to the column index ``head * head_dim + j``, the layout of the (d, d) matrix."""
-    return [np.asarray(v).reshape(s) for v, s in zip(values, shapes, strict=True)]
+    return [np.array(v).reshape(s) for v, s in zip(values, shapes, strict=True)]  # copies
 
 
 # ---- steps --------------------------------------------------------------------------------------
@@ -156,3 +176,98 @@ def tiny_chain(n_ops: int):
         return x
 
     return chain
+
+
+# ---- the adapter: what the driver and the parity check use ------------------------------------------
+
+GRAPH_MODES = {"tf-function": False, "tf-xla": True}  # mode -> jit_compile
+
+
+def _graph(fn, variant: str):
+    """``fn`` as it runs in ``variant``: eager, a tf.function, or a tf.function compiled by XLA."""
+    return fn if variant == "tf-eager" else tf.function(fn, jit_compile=GRAPH_MODES[variant])
+
+
+class TensorFlowAdapter(Adapter):
+    name, label, ops_label, eager = "tensorflow", "TensorFlow", "tf", "tf-eager"
+
+    BUILDERS = {"mlp": mlp, "cnn": cnn, "transformer": transformer}
+
+    def set_threads(self, threads: dict) -> dict:
+        return set_threads(threads)
+
+    def info(self) -> dict:
+        return {"onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)")}
+
+    def build(self, kind: str, cfg: dict, weights) -> keras.Model:
+        return self.BUILDERS[kind](cfg, weights)
+
+    def weights(self, kind: str, model) -> list[np.ndarray]:
+        return to_canonical(canonical_vars(kind, model), canonical_shapes(kind, model))
+
+    def forward(self, kind: str, model, x: np.ndarray) -> np.ndarray:
+        return np.asarray(model(x, training=True))
+
+    def loss_and_grads(self, kind: str, model, x: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+        loss, grads = fwd_bwd_step(model, kind)(tf.constant(x), tf.constant(y))
+        return float(loss), to_canonical(grads, canonical_shapes(kind, model))
+
+    def sgd_step(self, kind: str, model, x: np.ndarray, y: np.ndarray) -> float:
+        return float(train_step(model)(tf.constant(x), tf.constant(y)))
+
+    def to_numpy(self, value) -> np.ndarray:
+        return np.asarray(value)
+
+    def variants(self, workload: str, mode: Mode) -> tuple[str, ...]:
+        extra = {"mlp_train": ("keras-fit",), "cnn_train": ("keras-fit",), "infer_b1": ("keras-predict",)}
+        return ("tf-eager", "tf-function", "tf-xla", *extra.get(workload, ()))
+
+    def matmul(self, a: np.ndarray, b: np.ndarray, variant: str) -> Variant:
+        at, bt = tf.constant(a), tf.constant(b)
+        fn = _graph(lambda x, y: tf.matmul(x, y), variant)
+        return Variant(variant, lambda: fn(at, bt), lambda out: [np.asarray(out)], compiled=variant != "tf-eager")
+
+    def train(self, kind: str, cfg: dict, weights, x, y, variant: str, mode: Mode) -> Variant:
+        model = self.build(kind, cfg, weights)
+        shapes = canonical_shapes(kind, model)
+        training = kind != "transformer"
+        if variant == "keras-fit":  # the same SGD step, driven by model.fit over k in-memory batches per call
+            model.compile(optimizer=keras.optimizers.SGD(P.LR), loss="mse")
+            k, bs = mode.keras_fit_steps, len(x)
+            xk, yk = np.concatenate([x] * k), np.concatenate([y] * k)
+            return Variant(
+                variant,
+                lambda: model.fit(xk, yk, batch_size=bs, epochs=1, shuffle=False, verbose=0),
+                lambda _: to_canonical(canonical_vars(kind, model), shapes),
+                first=lambda: model.fit(x, y, batch_size=bs, epochs=1, shuffle=False, verbose=0),
+                per_call=k,
+                compiled=True,
+                extra={"keras_jit_compile": bool(model.jit_compile), "fit_steps_per_call": k},
+            )
+        step = _graph(train_step(model) if training else fwd_bwd_step(model, kind), variant)
+        xt, yt = tf.constant(x), tf.constant(y)
+        if training:
+            result = lambda _: to_canonical(canonical_vars(kind, model), shapes)  # noqa: E731
+        else:
+            result = lambda out: to_canonical(out[1], shapes)  # noqa: E731
+        return Variant(variant, lambda: step(xt, yt), result, compiled=variant != "tf-eager")
+
+    def tiny_chain(self, n_ops: int, variant: str) -> Variant:
+        chain = _graph(tiny_chain(n_ops), variant)
+        x8 = tf.ones(8)
+        return Variant(
+            variant,
+            lambda: chain(x8),
+            lambda out: [np.asarray(out)],
+            per_call=n_ops,
+            compiled=variant != "tf-eager",
+            extra={"ops": n_ops},
+        )
+
+    def infer(self, cfg: dict, weights, x1: np.ndarray, variant: str) -> Variant:
+        model = cnn(cfg, weights)
+        if variant == "keras-predict":  # each call sets up a small data pipeline
+            return Variant(variant, lambda: model.predict(x1, verbose=0), lambda out: [np.asarray(out)], compiled=True)
+        x1t = tf.constant(x1)
+        fn = _graph(lambda v: model(v, training=False), variant)
+        return Variant(variant, lambda: fn(x1t), lambda out: [np.asarray(out)], compiled=variant != "tf-eager")

@@ -1,14 +1,18 @@
-"""The benchmark models and steps in PyTorch, built from :mod:`fwbench.params` weights."""
+"""The benchmark models and steps in PyTorch, built from :mod:`fwbench.params` weights, and the
+PyTorch :class:`~fwbench.adapters.Adapter`."""
 
 from __future__ import annotations
 
 import torch
+import torch._dynamo  # noqa: F401  (torch.optim imports it lazily; after TensorFlow that import segfaults)
 import torch.nn.functional as F
 from torch import nn
 
 import numpy as np
 
 from fwbench import params as P
+from fwbench.adapters import Adapter, Variant
+from fwbench.config import Mode
 
 
 def set_threads(threads: dict) -> dict:
@@ -180,3 +184,103 @@ def tiny_chain(n_ops: int):
         return x
 
     return chain
+
+
+# ---- the adapter: what the driver and the parity check use ------------------------------------------
+
+
+def _to_input(kind: str, x: np.ndarray) -> torch.Tensor:
+    return nchw(x) if kind == "cnn" else _t(x)
+
+
+class TorchAdapter(Adapter):
+    name, label, ops_label, eager = "pytorch", "PyTorch", "torch", "torch-eager"
+
+    def set_threads(self, threads: dict) -> dict:
+        return set_threads(threads)
+
+    def info(self) -> dict:
+        return {"torch_parallel_info": torch.__config__.parallel_info()}
+
+    def set_up_compiler(self) -> dict:
+        """Inductor's one-off CPU probe: on its first compile in a fresh cache it test-compiles
+        and loads a small program per vector ISA (ten gcc runs here) before compiling any of our
+        code. A persistent cache keeps the result, so a user pays it once per machine. Run here,
+        untimed, it leaves each timed first call with its own compile only."""
+        import time
+
+        t0 = time.perf_counter()
+        try:
+            from torch._inductor import cpu_vec_isa
+
+            isa = str(cpu_vec_isa.pick_vec_isa())
+        except Exception as exc:  # noqa: BLE001  (torch.compile itself will report the problem)
+            return {"compiler_setup_error": f"{type(exc).__name__}: {exc}"[:300]}
+        return {"inductor_vec_isa": isa, "compiler_setup_s": time.perf_counter() - t0}
+
+    def build(self, kind: str, cfg: dict, weights) -> nn.Module:
+        return {"mlp": mlp, "cnn": cnn, "transformer": transformer}[kind](cfg, weights)
+
+    def weights(self, kind: str, model) -> list[np.ndarray]:
+        return canonical(kind, model)
+
+    def forward(self, kind: str, model, x: np.ndarray) -> np.ndarray:
+        return _np(model(_to_input(kind, x)))
+
+    def loss_and_grads(self, kind: str, model, x: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+        loss = fwd_bwd_step(model, _to_input(kind, x), _t(y))()
+        return float(loss.detach()), canonical(kind, model, "grad")
+
+    def sgd_step(self, kind: str, model, x: np.ndarray, y: np.ndarray) -> float:
+        return float(train_step(model, _to_input(kind, x), _t(y))().detach())
+
+    def to_numpy(self, value) -> np.ndarray:
+        return _np(value) if isinstance(value, torch.Tensor) else np.asarray(value)
+
+    def variants(self, workload: str, mode: Mode) -> tuple[str, ...]:
+        compiled = {
+            "dense": True,
+            "tiny_op": True,
+            "infer_b1": mode.compile_inference,
+        }.get(workload, mode.compile_training)
+        extra = ("torch-inference-mode",) if workload == "infer_b1" else ()
+        return ("torch-eager", *extra, *(("torch-compile",) if compiled else ()))
+
+    def matmul(self, a: np.ndarray, b: np.ndarray, variant: str) -> Variant:
+        at, bt = _t(a), _t(b)
+        fn = torch.matmul if variant == "torch-eager" else torch.compile(lambda x, y: torch.matmul(x, y))
+        return Variant(variant, lambda: fn(at, bt), lambda out: [_np(out)], compiled=variant != "torch-eager")
+
+    def train(self, kind: str, cfg: dict, weights, x, y, variant: str, mode: Mode) -> Variant:
+        model = self.build(kind, cfg, weights)
+        runnable = model if variant == "torch-eager" else torch.compile(model)
+        what = "grad" if kind == "transformer" else "param"
+        make = fwd_bwd_step if kind == "transformer" else train_step
+        step = make(runnable, _to_input(kind, x), _t(y))
+        return Variant(variant, step, lambda _: canonical(kind, model, what), compiled=variant != "torch-eager")
+
+    def tiny_chain(self, n_ops: int, variant: str) -> Variant:
+        chain = tiny_chain(n_ops) if variant == "torch-eager" else torch.compile(tiny_chain(n_ops))
+        x8 = torch.ones(8)
+        return Variant(
+            variant,
+            lambda: chain(x8),
+            lambda out: [_np(out)],
+            per_call=n_ops,
+            compiled=variant != "torch-eager",
+            extra={"ops": n_ops},
+        )
+
+    def infer(self, cfg: dict, weights, x1: np.ndarray, variant: str) -> Variant:
+        model = cnn(cfg, weights).eval()
+        xt = nchw(x1)
+        if variant == "torch-eager":  # autograd on: what a plain model(x) call costs
+            call = lambda: model(xt)  # noqa: E731
+        else:
+            runnable = model if variant == "torch-inference-mode" else torch.compile(model)
+
+            def call():
+                with torch.inference_mode():
+                    return runnable(xt)
+
+        return Variant(variant, call, lambda out: [_np(out)], compiled=variant == "torch-compile")

@@ -1,11 +1,16 @@
-"""Subprocess entry points: one framework per process, so each framework's thread pools are the
-only ones working while it is timed (and the torch/TensorFlow import-order crash cannot happen).
+"""The driver, and the subprocess entry point: one framework per process, so that each framework's
+thread pools are the only ones working while it is timed (and the torch/TensorFlow import-order
+crash cannot happen).
 
-    python -m fwbench.worker {ceiling,torch,tensorflow,memory-torch,memory-tensorflow,
-                              dist-torch,dist-tensorflow} --mode quick --out result.json
+    python -m fwbench.worker {numpy,pytorch,tensorflow,dist-pytorch,dist-tensorflow} \
+        --mode quick --out result.json [--wait]
 
-Every task writes one JSON object: ``rows`` (timings) or its own figures, plus the threads it
-applied, the BLAS/OpenMP pools threadpoolctl saw, and its wall time.
+A framework worker first measures memory (one eager training run: the process's peak RSS is that
+run's), then times every workload through its framework's :class:`~fwbench.adapters.Adapter`
+(:func:`run_framework`, the same code for both frameworks). With ``--wait`` the worker does its
+untimed part (imports, memory, reference runs), prints ``ready`` and waits for ``go`` on its
+standard input before it times anything, so that the suite can start every worker at once and
+still time them one at a time (:mod:`fwbench.suite`). End of input without ``go`` ends the worker.
 """
 
 from __future__ import annotations
@@ -16,416 +21,171 @@ import os
 import sys
 import tempfile
 import time
-
-import numpy as np
+from collections.abc import Callable
 
 from fwbench import params as P
+from fwbench.adapters import TRAINING, UNITS, Adapter, Variant
 from fwbench.config import Mode, get_mode, threads_from_env
 from fwbench.machine import blas_pools
-from fwbench.timing import first_call, measure, measure_many
+from fwbench.parity import TOL, compare, require
+from fwbench.results import FrameworkRun, MemoryResult, WorkloadResult
+from fwbench.timing import first_call, sample_in_turns
 
-WORKLOAD_UNITS = {
-    "dense": "GFLOP/s",
-    "mlp_train": "ms/step",
-    "cnn_train": "ms/step",
-    "transformer_fwd_bwd": "ms/step",
-    "tiny_op": "µs/op",
-    "infer_b1": "ms/call",
-}
+READY, GO = "ready", "go"
 
 
-def _row(
+def numpy_ceiling(a, b, *, ceiling_for: str) -> Variant:
+    """NumPy's matmul on the same arrays: the ceiling for dense arithmetic, sampled in the same turns."""
+    return Variant(
+        "numpy-blas",
+        lambda: a @ b,
+        lambda out: [out],
+        framework="numpy",
+        check=False,
+        group="numpy",
+        extra={"ceiling_for": ceiling_for},
+    )
+
+
+def time_workload(
     framework: str,
     workload: str,
-    mode: str,
-    stats: dict,
+    variants: list[Variant],
+    mode: Mode,
     *,
-    scale: float,
     flops: float | None = None,
-    first_s: float | None = None,
-    parity: float | None = None,
-    **extra,
-) -> dict:
-    """One result row. ``scale`` turns seconds per call into the workload's unit per item
-    (for example 1e6 / n_ops for microseconds per op, or 1e3 / k for ms per step)."""
-    unit = WORKLOAD_UNITS[workload]
-    if flops is not None:  # throughput: a slower sample is a smaller figure, so q1/q3 swap
-        value, lo, hi = (flops / stats[k] / 1e9 for k in ("median_s", "q3_s", "q1_s"))
-    else:
-        value, lo, hi = (stats[k] * scale for k in ("median_s", "q1_s", "q3_s"))
-    per_call = stats["median_s"]
-    return {
-        "framework": framework,
-        "workload": workload,
-        "mode": mode,
-        "unit": unit,
-        "value": value,
-        "q1": lo,
-        "q3": hi,
-        "iqr_rel": (stats["q3_s"] - stats["q1_s"]) / stats["median_s"],
-        "median_s": per_call,
-        "q1_s": stats["q1_s"],
-        "q3_s": stats["q3_s"],
-        "repeats": stats["repeats"],
-        "warmup": stats["warmup"],
-        "inner": stats["inner"],
-        "first_call_s": first_s,
-        "compile_s": None if first_s is None else max(first_s - per_call, 0.0),  # first call minus a steady one
-        "parity_max_rel_diff": parity,
-        **extra,
-    }
+    size: int | None = None,
+    process: str | None = None,
+    notes: dict | None = None,
+) -> list[WorkloadResult]:
+    """The method for one workload, the same for every framework:
 
+    1. each variant's first call is timed apart (tracing, compiling) and its result compared with
+       the first checked variant's (the eager mode) within :data:`fwbench.parity.TOL`; a mismatch
+       raises before anything is timed;
+    2. all variants are sampled in turns (:func:`fwbench.timing.sample_in_turns`);
+    3. one :class:`WorkloadResult` per variant, per item (step, op, call).
 
-def _rel(a, b) -> float:
-    from fwbench.parity import rel_diff, rel_diff_list
-
-    if isinstance(a, (list, tuple)):
-        return rel_diff_list(a, b)
-    return rel_diff(a, b)
-
-
-def _check(diff: float, what: str, tol: float = 2e-5) -> float:
-    if not diff <= tol:
-        raise AssertionError(f"{what}: differs from eager by {diff:.3g} (> {tol}); not timing it")
-    return diff
-
-
-def numpy_ceiling(n: int, mode: Mode) -> dict:
-    """NumPy's BLAS alone on the n x n fp32 matmul (the standalone ceiling process)."""
-    a, b = P.dense_data(n)
-    stats = measure(lambda: a @ b, repeats=mode.repeats, warmup=mode.warmup, min_sample_s=mode.min_sample_s)
-    return _row("numpy", "dense", "numpy-blas", stats, scale=1.0, flops=P.flops_dense(n), size=n)
-
-
-class _Bench:
-    """Collects the callables of one workload, then times them interleaved (see measure_many)."""
-
-    def __init__(self, framework: str, mode: Mode):
-        self.framework, self.mode, self.rows = framework, mode, []
-        self.phase_s: dict[str, float] = {}  # wall time per workload, compiling included
-        self._mark = time.perf_counter()
-
-    def run(self, workload: str, entries: list[dict], *, groups: dict | None = None) -> None:
-        """``entries``: dicts with ``mode``, ``fn`` and optionally ``per_call`` (items per call: steps
-        or ops), ``first_s``, ``parity``, ``flops``, ``framework`` and extra fields for the row."""
-        m = self.mode
-        stats = measure_many(
-            {e["mode"]: e["fn"] for e in entries},
-            repeats=m.repeats,
-            warmup=m.warmup,
-            min_sample_s=m.min_sample_s,
-            groups=groups,
-        )
-        for e in entries:
-            st = stats[e["mode"]]
-            k = e.get("per_call", 1)
-            if k != 1:
-                st = {**st, **{q: st[q] / k for q in ("median_s", "q1_s", "q3_s", "iqr_s")}}
-            scale = {"GFLOP/s": 1.0, "ms/step": 1e3, "ms/call": 1e3, "µs/op": 1e6}[WORKLOAD_UNITS[workload]]
-            extra = {
-                key: v
-                for key, v in e.items()
-                if key not in ("mode", "fn", "per_call", "first_s", "parity", "flops", "framework")
-            }
-            self.rows.append(
-                _row(
-                    e.get("framework", self.framework),
-                    workload,
-                    e["mode"],
-                    st,
-                    scale=scale,
-                    flops=e.get("flops"),
-                    first_s=e.get("first_s"),
-                    parity=e.get("parity"),
-                    **extra,
-                )
+    With ``notes``, a compiled variant whose first call raises (torch.compile on a Python it does
+    not support, say) is left out and the error noted; the claims that need it then fail.
+    """
+    firsts: dict[str, float] = {}
+    diffs: dict[str, float | None] = {}
+    kept: list[Variant] = []
+    reference = None
+    for v in variants:
+        try:
+            t, out = first_call(v.first or v.call)
+        except Exception as exc:
+            if notes is None or not v.compiled:
+                raise
+            notes[f"{framework} {workload} {v.mode}"] = f"left out: {type(exc).__name__}: {str(exc)[:300]}"
+            continue
+        kept.append(v)
+        firsts[v.mode], diffs[v.mode] = t, None
+        if not v.check:
+            continue
+        arrays = v.result(out)
+        if reference is None:
+            reference = arrays
+            continue
+        p = compare(workload, f"{v.mode} vs eager", arrays, reference, tol=TOL)
+        require([p], f"{framework} {workload}: {v.mode} differs from eager, not timing it")
+        diffs[v.mode] = p.max_rel_diff
+    stats = sample_in_turns(
+        {v.mode: v.call for v in kept},
+        repeats=mode.repeats,
+        warmup=mode.warmup,
+        min_sample_s=mode.min_sample_s,
+        groups={v.mode: v.group for v in kept},
+        pause_s=mode.pause_s,
+    )
+    rows = []
+    for v in kept:
+        extra = dict(v.extra)
+        ceiling_for = extra.pop("ceiling_for", None)
+        rows.append(
+            WorkloadResult(
+                framework=v.framework or framework,
+                workload=workload,
+                mode=v.mode,
+                unit=UNITS[workload],
+                timing=stats[v.mode].per_item(v.per_call),
+                flops=flops,
+                per_call=v.per_call,
+                first_call_s=firsts[v.mode] if v.check else None,
+                compiled=v.compiled,
+                parity_max_rel_diff=diffs[v.mode],
+                size=size,
+                ceiling_for=ceiling_for,
+                process=process,
+                extra=extra,
             )
+        )
+    return rows
+
+
+def run_framework(adapter: Adapter, mode: Mode, threads: dict, applied: dict | None = None) -> FrameworkRun:
+    """Time every workload of ``mode`` with ``adapter`` (threads already applied: ``applied``)."""
+    run = FrameworkRun(
+        framework=adapter.name,
+        threads_requested=threads,
+        threads_applied=applied or {},
+        rows=[],
+        info=adapter.info(),
+    )
+    mark = time.perf_counter()
+
+    def timed(workload: str, make: Callable[[str], Variant], *, ceiling: Variant | None = None, **kw) -> None:
+        nonlocal mark
+        variants = [ceiling] if ceiling else []
+        for name in adapter.variants(workload, mode):
+            try:
+                variants.append(make(name))
+            except Exception as exc:
+                if name == adapter.eager:
+                    raise
+                run.notes[f"{adapter.name} {workload} {name}"] = f"left out: {type(exc).__name__}: {str(exc)[:300]}"
+        run.rows += time_workload(adapter.name, workload, variants, mode, process=adapter.name, notes=run.notes, **kw)
         now = time.perf_counter()
-        self.phase_s[workload] = self.phase_s.get(workload, 0.0) + now - self._mark
-        self._mark = now
+        run.phase_s[workload] = run.phase_s.get(workload, 0.0) + now - mark
+        mark = now
 
-
-# ---- PyTorch --------------------------------------------------------------------------------------
-
-
-def run_torch(mode: Mode, threads: dict) -> dict:
-    import torch
-    import torch._dynamo  # noqa: F401
-
-    from fwbench import torch_impl as T
-
-    applied = T.set_threads(threads)
-    torch.manual_seed(0)
-    bench = _Bench("pytorch", mode)
-    notes = {}
-
-    def dense(n: int) -> None:  # dense matmul, sampled in turns with NumPy's BLAS (the ceiling)
-        an, bn = P.dense_data(n)
-        a, b = torch.from_numpy(an), torch.from_numpy(bn)
-        ref = torch.matmul(a, b)
-        mm = torch.compile(lambda x, y: torch.matmul(x, y))
-        t1, out = first_call(lambda: mm(a, b))
-        d = _check(_rel(out.numpy(), ref.numpy()), "torch.compile matmul")
-        f = P.flops_dense(n)
-        bench.run(
+    for n in mode.dense_sizes:  # dense matmul, sampled in turns with NumPy's BLAS (the ceiling)
+        a, b = P.dense_data(n)
+        timed(
             "dense",
-            [
-                {
-                    "mode": "numpy-blas",
-                    "framework": "numpy",
-                    "fn": lambda: an @ bn,
-                    "flops": f,
-                    "size": n,
-                    "ceiling_for": "pytorch",
-                },
-                {"mode": "torch-eager", "fn": lambda: torch.matmul(a, b), "flops": f, "size": n},
-                {"mode": "torch-compile", "fn": lambda: mm(a, b), "flops": f, "size": n, "first_s": t1, "parity": d},
-            ],
-            groups={"numpy-blas": "numpy"},
+            lambda v, a=a, b=b: adapter.matmul(a, b, v),
+            ceiling=numpy_ceiling(a, b, ceiling_for=adapter.name),
+            flops=P.flops_dense(n),
+            size=n,
         )
-
-    for n in mode.dense_sizes:
-        dense(n)
-
-    # training steps: MLP and CNN (forward, backward, SGD update); transformer (forward, backward)
-    specs = [
-        ("mlp_train", mode.mlp, P.mlp_params(mode.mlp), P.mlp_data(mode.mlp), T.mlp, torch.from_numpy, T.train_step),
-        ("cnn_train", mode.cnn, P.cnn_params(mode.cnn), P.cnn_data(mode.cnn), T.cnn, T.nchw, T.train_step),
-        (
-            "transformer_fwd_bwd",
-            mode.transformer,
-            P.transformer_params(mode.transformer),
-            P.transformer_data(mode.transformer),
-            T.transformer,
-            torch.from_numpy,
-            T.fwd_bwd_step,
-        ),
-    ]
-
-    def model_step(workload, cfg, w, x, y, build, to_t, make_step) -> None:
-        kind = workload.split("_")[0]
-        xt, yt = to_t(x), torch.from_numpy(y)
-        what = "param" if make_step is T.train_step else "grad"
-        ref_model = build(cfg, w)
-        make_step(ref_model, xt, yt)()
-        ref = T.canonical(kind, ref_model, what)
-        entries = [{"mode": "torch-eager", "fn": make_step(build(cfg, w), xt, yt)}]
-        if mode.compile_training:
-            model_c = build(cfg, w)
-            step_c = make_step(torch.compile(model_c), xt, yt)
-            t1, _ = first_call(step_c)
-            d = _check(_rel(T.canonical(kind, model_c, what), ref), f"torch.compile {workload}")
-            entries.append({"mode": "torch-compile", "fn": step_c, "first_s": t1, "parity": d})
-        bench.run(workload, entries)
-
-    for workload, cfg, w, (x, y), build, to_t, make_step in specs:
-        model_step(workload, cfg, w, x, y, build, to_t, make_step)
-    if not mode.compile_training:
-        notes["torch-compile-training"] = (
-            "not run in quick mode: each training step needs a cold compile of 10 s or more (see the full mode)"
-        )
-
-    # tiny-op dispatch: a chain of scalar-sized elementwise ops, cost per op
-    k = mode.tiny_ops
-    chain, chain_c = T.tiny_chain(k), torch.compile(T.tiny_chain(k))
-    x8 = torch.ones(8)
-    t1, out = first_call(lambda: chain_c(x8))
-    d = _check(_rel(out.numpy(), chain(x8).numpy()), "torch.compile chain")
-    bench.run(
-        "tiny_op",
-        [
-            {"mode": "torch-eager", "fn": lambda: chain(x8), "per_call": k, "ops": k},
-            {"mode": "torch-compile", "fn": lambda: chain_c(x8), "per_call": k, "ops": k, "first_s": t1, "parity": d},
-        ],
-    )
-
-    # batch-1 inference latency of the CNN
-    x1 = T.nchw(P.cnn_data(mode.cnn)[0][:1])
-    model = T.cnn(mode.cnn, P.cnn_params(mode.cnn)).eval()
-    ref = model(x1).detach().numpy()
-    model_c = torch.compile(T.cnn(mode.cnn, P.cnn_params(mode.cnn)).eval())
-
-    def infer_im():
-        with torch.inference_mode():
-            return model(x1)
-
-    def infer_c():
-        with torch.inference_mode():
-            return model_c(x1)
-
-    t1, out = first_call(infer_c)
-    d = _check(_rel(out.numpy(), ref), "torch.compile inference")
-    bench.run(
-        "infer_b1",
-        [
-            {"mode": "torch-eager", "fn": lambda: model(x1)},
-            {"mode": "torch-inference-mode", "fn": infer_im},
-            {"mode": "torch-compile", "fn": infer_c, "first_s": t1, "parity": d},
-        ],
-    )
-
-    return {
-        "framework": "pytorch",
-        "threads_requested": threads,
-        "threads_applied": applied,
-        "torch_parallel_info": torch.__config__.parallel_info(),
-        "rows": bench.rows,
-        "notes": notes,
-        "phase_s": bench.phase_s,
-    }
-
-
-# ---- TensorFlow / Keras ---------------------------------------------------------------------------
-
-
-def run_tensorflow(mode: Mode, threads: dict) -> dict:
-    from fwbench import tf_impl as K
-
-    applied = K.set_threads(threads)  # before any op
-    import keras
-    import tensorflow as tf
-
-    tf.random.set_seed(0)
-    bench = _Bench("tensorflow", mode)
-    notes = {}
-
-    def dense(n: int) -> None:  # dense matmul, sampled in turns with NumPy's BLAS (the ceiling)
-        an, bn = P.dense_data(n)
-        a, b = tf.constant(an), tf.constant(bn)
-        ref = tf.matmul(a, b).numpy()
-        f = P.flops_dense(n)
-        entries = [
-            {
-                "mode": "numpy-blas",
-                "framework": "numpy",
-                "fn": lambda: an @ bn,
-                "flops": f,
-                "size": n,
-                "ceiling_for": "tensorflow",
-            },
-            {"mode": "tf-eager", "fn": lambda: tf.matmul(a, b), "flops": f, "size": n},
-        ]
-        for name, jit in (("tf-function", False), ("tf-xla", True)):
-            fn = tf.function(lambda x, y: tf.matmul(x, y), jit_compile=jit)
-            t1, out = first_call(lambda fn=fn: fn(a, b))
-            d = _check(_rel(out.numpy(), ref), f"{name} matmul")
-            entries.append(
-                {"mode": name, "fn": lambda fn=fn: fn(a, b), "flops": f, "size": n, "first_s": t1, "parity": d}
-            )
-        bench.run("dense", entries, groups={"numpy-blas": "numpy"})
-
-    for n in mode.dense_sizes:
-        dense(n)
-
-    specs = [
-        ("mlp_train", mode.mlp, P.mlp_params(mode.mlp), P.mlp_data(mode.mlp), K.mlp),
-        ("cnn_train", mode.cnn, P.cnn_params(mode.cnn), P.cnn_data(mode.cnn), K.cnn),
-        (
-            "transformer_fwd_bwd",
-            mode.transformer,
-            P.transformer_params(mode.transformer),
-            P.transformer_data(mode.transformer),
-            K.transformer,
-        ),
-    ]
-
-    def model_step(workload, cfg, w, x, y, build) -> None:
-        kind = workload.split("_")[0]
-        train = workload.endswith("_train")
-        xt, yt = tf.constant(x), tf.constant(y)
-        flat = w if kind != "transformer" else [layer[key] for layer in w for key in P.TRANSFORMER_KEYS]
-        shapes = [v.shape for v in flat]
-
-        def state(model, out):
-            vals = K.canonical_vars(kind, model) if train else out[1]
-            return K.to_canonical(vals, shapes)
-
-        def make(model):
-            return K.train_step(model) if train else K.fwd_bwd_step(model, kind)
-
-        ref_model = build(cfg, w)
-        ref = state(ref_model, make(ref_model)(xt, yt))
-        step = make(build(cfg, w))
-        entries = [{"mode": "tf-eager", "fn": lambda: step(xt, yt)}]
-        for name, jit in (("tf-function", False), ("tf-xla", True)):
-            m = build(cfg, w)
-            fn = tf.function(make(m), jit_compile=jit)
-            t1, out = first_call(lambda fn=fn: fn(xt, yt))
-            d = _check(_rel(state(m, out), ref), f"{name} {workload}")
-            entries.append({"mode": name, "fn": lambda fn=fn: fn(xt, yt), "first_s": t1, "parity": d})
-        if train:  # Keras fit: the same SGD step, driven by model.fit over k in-memory batches per call
-            m = build(cfg, w)
-            m.compile(optimizer=keras.optimizers.SGD(P.LR), loss="mse")
-            bs = len(x)
-            t1, _ = first_call(lambda: m.fit(x, y, batch_size=bs, epochs=1, shuffle=False, verbose=0))
-            d = _check(_rel(K.to_canonical(K.canonical_vars(kind, m), shapes), ref), f"keras fit {workload}")
-            kk = mode.keras_fit_steps
-            xk, yk = np.concatenate([x] * kk), np.concatenate([y] * kk)
-            entries.append(
-                {
-                    "mode": "keras-fit",
-                    "per_call": kk,
-                    "first_s": t1,
-                    "parity": d,
-                    "fn": lambda: m.fit(xk, yk, batch_size=bs, epochs=1, shuffle=False, verbose=0),
-                    "keras_jit_compile": bool(m.jit_compile),
-                    "fit_steps_per_call": kk,
-                }
-            )
-        bench.run(workload, entries)
-
-    for workload, cfg, w, (x, y), build in specs:
-        model_step(workload, cfg, w, x, y, build)
-
-    k = mode.tiny_ops
-    chain = K.tiny_chain(k)
-    x8 = tf.ones(8)
-    ref = chain(x8).numpy()
-    entries = [{"mode": "tf-eager", "fn": lambda: chain(x8), "per_call": k, "ops": k}]
-    for name, jit in (("tf-function", False), ("tf-xla", True)):
-        fn = tf.function(K.tiny_chain(k), jit_compile=jit)
-        t1, out = first_call(lambda fn=fn: fn(x8))
-        d = _check(_rel(out.numpy(), ref), f"{name} chain")
-        entries.append({"mode": name, "fn": lambda fn=fn: fn(x8), "per_call": k, "ops": k, "first_s": t1, "parity": d})
-    bench.run("tiny_op", entries)
-
+    for workload, kind in TRAINING.items():
+        cfg = getattr(mode, kind)
+        weights, (x, y) = P.MODELS[kind][0](cfg), P.MODELS[kind][1](cfg)
+        timed(workload, lambda v, kind=kind, cfg=cfg, w=weights, x=x, y=y: adapter.train(kind, cfg, w, x, y, v, mode))
+    timed("tiny_op", lambda v: adapter.tiny_chain(mode.tiny_ops, v))
     x1 = P.cnn_data(mode.cnn)[0][:1]
-    x1t = tf.constant(x1)
-    model = K.cnn(mode.cnn, P.cnn_params(mode.cnn))
-    ref = model(x1t, training=False).numpy()
-    entries = [{"mode": "tf-eager", "fn": lambda: model(x1t, training=False)}]
-    for name, jit in (("tf-function", False), ("tf-xla", True)):
-        fn = tf.function(lambda v: model(v, training=False), jit_compile=jit)
-        t1, out = first_call(lambda fn=fn: fn(x1t))
-        d = _check(_rel(out.numpy(), ref), f"{name} inference")
-        entries.append({"mode": name, "fn": lambda fn=fn: fn(x1t), "first_s": t1, "parity": d})
-    t1, out = first_call(lambda: model.predict(x1, verbose=0))
-    d = _check(_rel(out, ref), "keras predict")
-    entries.append({"mode": "keras-predict", "fn": lambda: model.predict(x1, verbose=0), "first_s": t1, "parity": d})
-    bench.run("infer_b1", entries)
-
-    return {
-        "framework": "tensorflow",
-        "threads_requested": threads,
-        "threads_applied": applied,
-        "onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)"),
-        "rows": bench.rows,
-        "notes": notes,
-        "phase_s": bench.phase_s,
-    }
+    timed("infer_b1", lambda v: adapter.infer(mode.cnn, P.cnn_params(mode.cnn), x1, v))
+    if adapter.name == "pytorch" and not mode.compile_training:
+        run.notes["torch-compile-training"] = (
+            f"not run in {mode.name} mode: each training step needs a cold compile of 10 s or more (see the full mode)"
+        )
+    return run
 
 
-# ---- peak memory of the same training run ---------------------------------------------------------
+# ---- memory: the same eager training run in each framework, first thing in the process ------------
 
 
-def _peak_rss_bytes(proc) -> int:
+def peak_rss_bytes(pid: int | None = None) -> int:
     """The process's own high-water mark (VmHWM). Not ru_maxrss: Linux carries ru_maxrss over
     from the parent across fork and exec, so a child of a big Jupyter kernel would report the
     kernel's peak."""
     try:
-        for line in open(f"/proc/{proc.pid}/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
+        with open(f"/proc/{pid or os.getpid()}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
     except OSError:
         pass
     import resource  # elsewhere: the best available figure
@@ -433,91 +193,136 @@ def _peak_rss_bytes(proc) -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
 
-def run_memory(framework: str, mode: Mode, threads: dict) -> dict:
-    """RSS after import, and the peak RSS after ``memory_steps`` eager MLP training steps."""
-    import psutil
+def _rss_bytes() -> int:
+    try:
+        with open(f"/proc/{os.getpid()}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return peak_rss_bytes()
 
-    proc = psutil.Process()
-    rss_start = proc.memory_info().rss
-    x, y = P.mlp_data(mode.mlp)
-    w = P.mlp_params(mode.mlp)
+
+def measure_memory(adapter: Adapter, mode: Mode, rss_start: int, rss_import: int) -> MemoryResult:
+    """``memory_steps`` eager MLP training steps; the peak RSS so far is this run's (nothing else
+    has run in the process)."""
     t0 = time.perf_counter()
-    if framework == "pytorch":
-        import torch
-        import torch._dynamo  # noqa: F401  (torch.optim imports it anyway; import it before measuring)
-
-        from fwbench import torch_impl as T
-
-        T.set_threads(threads)
-        rss_import = proc.memory_info().rss
-        step = T.train_step(T.mlp(mode.mlp, w), torch.from_numpy(x), torch.from_numpy(y))
-        for _ in range(mode.memory_steps):
-            loss = step()
-        final = float(loss.detach())
-    else:
-        from fwbench import tf_impl as K
-
-        K.set_threads(threads)
-        import tensorflow as tf
-
-        rss_import = proc.memory_info().rss
-        step = K.train_step(K.mlp(mode.mlp, w))
-        xt, yt = tf.constant(x), tf.constant(y)
-        for _ in range(mode.memory_steps):
-            loss = step(xt, yt)
-        final = float(loss)
-    rss_end = proc.memory_info().rss
-    peak = _peak_rss_bytes(proc)
+    x, y = P.mlp_data(mode.mlp)
+    v = adapter.train("mlp", mode.mlp, P.mlp_params(mode.mlp), x, y, adapter.eager, mode)
+    out = None
+    for _ in range(mode.memory_steps):
+        out = v.call()
     mb = 2**20
-    return {
-        "framework": framework,
-        "steps": mode.memory_steps,
-        "workload": "mlp_train",
-        "final_loss": final,
-        "rss_start_mb": rss_start / mb,
-        "rss_after_import_mb": rss_import / mb,
-        "rss_end_mb": rss_end / mb,
-        "peak_rss_mb": peak / mb,
-        "training_growth_mb": (peak - rss_import) / mb,
-        "elapsed_s": time.perf_counter() - t0,
-    }
+    return MemoryResult(
+        framework=adapter.name,
+        steps=mode.memory_steps,
+        final_loss=float(adapter.to_numpy(out)),
+        rss_start_mb=rss_start / mb,
+        rss_after_import_mb=rss_import / mb,
+        rss_end_mb=_rss_bytes() / mb,
+        peak_rss_mb=peak_rss_bytes() / mb,
+        elapsed_s=time.perf_counter() - t0,
+    )
+
+
+# ---- tasks -----------------------------------------------------------------------------------------
+
+
+def task_numpy(mode: Mode, threads: dict, turn: Callable[[], None]) -> dict:
+    """NumPy's BLAS alone on each dense size (the standalone ceiling)."""
+    turn()
+    rows = []
+    for n in mode.dense_sizes:
+        a, b = P.dense_data(n)
+        rows += time_workload(
+            "numpy",
+            "dense",
+            [numpy_ceiling(a, b, ceiling_for="standalone")],
+            mode,
+            flops=P.flops_dense(n),
+            size=n,
+            process="numpy",
+        )
+    return {"framework": "numpy", "rows": [r.as_dict() for r in rows]}
+
+
+def task_framework(name: str, mode: Mode, threads: dict, turn: Callable[[], None]) -> dict:
+    from fwbench import adapters
+
+    rss_start = _rss_bytes()
+    if name == "pytorch":
+        import torch._dynamo  # noqa: F401  (torch.optim imports it anyway: load it before measuring)
+    adapter = adapters.load(name)
+    applied = adapter.set_threads(threads)  # TensorFlow: before its first op
+    memory = measure_memory(adapter, mode, rss_start, _rss_bytes())
+    compiler = adapter.set_up_compiler()
+    turn()
+    run = run_framework(adapter, mode, threads, applied)
+    run.memory = memory
+    run.info.update(compiler)
+    return run.as_dict()
+
+
+def task_distributed(name: str, mode: Mode, threads: dict, turn: Callable[[], None]) -> dict:
+    from fwbench import distributed
+
+    fn = distributed.run_torch if name == "pytorch" else distributed.run_tensorflow
+    with tempfile.TemporaryDirectory() as tmp:
+        return fn(mode, threads, tmp, turn)
+
+
+TASKS = {
+    "numpy": task_numpy,
+    "pytorch": lambda mode, threads, turn: task_framework("pytorch", mode, threads, turn),
+    "tensorflow": lambda mode, threads, turn: task_framework("tensorflow", mode, threads, turn),
+    "dist-pytorch": lambda mode, threads, turn: task_distributed("pytorch", mode, threads, turn),
+    "dist-tensorflow": lambda mode, threads, turn: task_distributed("tensorflow", mode, threads, turn),
+}
+
+
+class Turn:
+    """Waits for the suite's go-ahead before the timed part (``wait``), or returns at once."""
+
+    def __init__(self, wait: bool, channel=None):
+        self.wait, self.channel = wait, channel
+        self.waited_s: float | None = None
+
+    def __call__(self) -> None:
+        if not self.wait:
+            return
+        t0 = time.perf_counter()
+        self.channel.write(READY + "\n")
+        self.channel.flush()
+        line = sys.stdin.readline()
+        if line.strip() != GO:  # the suite went away (or cancelled): nothing to time
+            sys.exit(3)
+        self.waited_s = time.perf_counter() - t0
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fwbench.worker")
-    ap.add_argument(
-        "task",
-        choices=[
-            "ceiling",
-            "torch",
-            "tensorflow",
-            "memory-torch",
-            "memory-tensorflow",
-            "dist-torch",
-            "dist-tensorflow",
-        ],
-    )
+    ap.add_argument("task", choices=sorted(TASKS))
     ap.add_argument("--mode", default=None)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--wait", action="store_true", help="print 'ready' and wait for 'go' before timing")
     args = ap.parse_args(argv)
+    # Standard output is the channel to the suite: anything else printed goes to standard error.
+    channel = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     mode, threads = get_mode(args.mode), threads_from_env()
     t0 = time.perf_counter()
-    if args.task == "ceiling":
-        result = {"rows": [numpy_ceiling(n, mode) for n in mode.dense_sizes]}
-    elif args.task == "torch":
-        result = run_torch(mode, threads)
-    elif args.task == "tensorflow":
-        result = run_tensorflow(mode, threads)
-    elif args.task.startswith("memory-"):
-        result = run_memory("pytorch" if args.task.endswith("torch") else "tensorflow", mode, threads)
-    else:
-        from fwbench import distributed
-
-        fn = distributed.run_torch if args.task == "dist-torch" else distributed.run_tensorflow
-        with tempfile.TemporaryDirectory() as tmp:
-            result = fn(mode, threads, tmp)
+    turn = Turn(args.wait, channel)
+    result = TASKS[args.task](mode, threads, turn)
     result.update(
-        {"task": args.task, "mode": mode.name, "blas_pools": blas_pools(), "wall_s": time.perf_counter() - t0}
+        {
+            "task": args.task,
+            "mode": mode.name,
+            "blas_pools": blas_pools(),
+            "wall_s": time.perf_counter() - t0,
+            "waited_s": turn.waited_s,
+        }
     )
     with open(args.out, "w") as fh:
         json.dump(result, fh, indent=1, default=float)
