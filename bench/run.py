@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Run the Framework Facts performance benchmark from the command line.
 
-    python bench/run.py            # quick mode (a few minutes at most), results/quick.json
-    python bench/run.py --full     # full mode (<= 10 minutes on 2 cores), results/full.json
+    python bench/run.py            # quick mode (under a minute on 2 quiet cores), results/quick.json
+    python bench/run.py --full     # full mode (about 5 minutes on 2 cores), results/full.json
 
 The method lives in the ``fwbench`` package (src/fwbench/); the notebooks under
 notebooks/performance/ call the same code. Thread counts: FWBENCH_INTRA / FWBENCH_INTER
@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     for a in doc.get("attempts", []):
         kept = " (kept)" if a["kept"] else ""
         print(f"{a['task']} attempt {a['attempt']}: NumPy yardstick {a['ceiling_gflops']:.0f} GFLOP/s{kept}")
+    for key, note in doc.get("notes", {}).items():
+        print(f"note: {key}: {note}")
     print(f"\n{mode} run done in {doc['elapsed_s']:.0f} s; wrote {path}")
     return 0
 

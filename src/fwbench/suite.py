@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -28,16 +29,19 @@ from fwbench.worker import GO, READY
 
 SCHEMA = 2
 PARTS = ("ceiling", "pytorch", "tensorflow", "memory")
+FRESH_CACHE = "FWBENCH_FRESH_CACHE_ROOT"
 QUIET_RATIO = 0.75  # a worker whose own NumPy yardstick fell below 75% of the other's was disturbed
 
 
-def _env(threads: dict, cache_dir: str) -> dict:
+def _env(threads: dict, cache_dir: str | None) -> dict:
+    """The workers' environment: the threads, this fwbench first on the path, and for a fresh
+    compile cache (``cache_dir``, unless FWBENCH_KEEP_INDUCTOR_CACHE is set) an empty folder."""
     env = dict(os.environ)
     env.update(thread_env(threads))
     src = str(Path(fwbench.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    if not env.get("FWBENCH_KEEP_INDUCTOR_CACHE"):
-        env["TORCHINDUCTOR_CACHE_DIR"] = cache_dir  # a fresh, empty cache: compile times are cold
+    if cache_dir and not env.get("FWBENCH_KEEP_INDUCTOR_CACHE"):
+        env[FRESH_CACHE] = cache_dir  # each worker gets an empty cache below it: compile times are cold
     return env
 
 
@@ -50,6 +54,8 @@ class _Proc:
 
     def __init__(self, task: str, mode: Mode, env: dict, tmp: str, attempt: int, wait: bool):
         self.task, self.attempt = task, attempt
+        if env.get(FRESH_CACHE):  # every process compiles from its own empty cache, re-runs included
+            env = {**env, "TORCHINDUCTOR_CACHE_DIR": os.path.join(env[FRESH_CACHE], f"{task}-{attempt}")}
         self.out = os.path.join(tmp, f"{task}-{attempt}.json")
         self.err_path = os.path.join(tmp, f"{task}-{attempt}.stderr")
         cmd = [sys.executable, "-m", "fwbench.worker", task, "--mode", mode.name, "--out", self.out]
@@ -61,11 +67,14 @@ class _Proc:
         )
         self.ready = not wait
 
-    def wait_ready(self) -> bool:
+    def wait_ready(self, timeout: float) -> bool:
         """Block until the worker waits for its turn; False if it ended first."""
         if not self.ready:
-            line = self.proc.stdout.readline()
-            self.ready = line.strip() == READY
+            readable, _, _ = select.select([self.proc.stdout], [], [], timeout)
+            if not readable:
+                self.proc.kill()
+                raise WorkerError(f"worker {self.task!r} was not ready after {timeout:.0f} s:\n{self.stderr_tail()}")
+            self.ready = self.proc.stdout.readline().strip() == READY
         return self.ready
 
     def go(self, timeout: float) -> int:
@@ -111,7 +120,7 @@ class Workers:
 
     def _all_waiting(self) -> None:
         for p in self.procs.values():
-            p.wait_ready()  # a worker that ended early is reported by result()
+            p.wait_ready(self.timeout)  # a worker that ended early is reported by result()
 
     def result(self, task: str) -> dict:
         """Give ``task`` its turn once every worker waits, and return what it wrote. A worker killed
@@ -185,7 +194,7 @@ def _rerun_disturbed(results: dict, mode: Mode, workers: Workers, log, timings: 
         {"task": t, "attempt": 1, "ceiling_gflops": yardstick(results[t]), "kept": True}
         for t in ("pytorch", "tensorflow")
     ]
-    for n in range(2, mode.retries + 2):
+    for _ in range(mode.retries):
         kept = {a["task"]: a for a in attempts if a["kept"]}
         low, high = sorted(kept.values(), key=lambda a: a["ceiling_gflops"])
         if low["ceiling_gflops"] >= QUIET_RATIO * high["ceiling_gflops"]:
@@ -197,8 +206,8 @@ def _rerun_disturbed(results: dict, mode: Mode, workers: Workers, log, timings: 
         )
         t0 = time.perf_counter()
         res = workers.rerun(task)
-        timings[f"{task}-attempt-{n}"] = time.perf_counter() - t0
-        new = {"task": task, "attempt": n, "ceiling_gflops": yardstick(res), "kept": False}
+        timings[f"{task}-attempt-{workers.attempts[task]}"] = time.perf_counter() - t0
+        new = {"task": task, "attempt": workers.attempts[task], "ceiling_gflops": yardstick(res), "kept": False}
         if new["ceiling_gflops"] > low["ceiling_gflops"]:
             low["kept"], new["kept"] = False, True
             results[task] = res
@@ -245,7 +254,9 @@ class SuiteRun:
         self.threads = threads_from_env()
         self.t_start = time.perf_counter()
         self._tmp = tempfile.TemporaryDirectory(prefix="fwbench-")
-        self.env = _env(self.threads, os.path.join(self._tmp.name, "inductor-cache"))
+        fresh = os.path.join(self._tmp.name, "inductor-cache") if self.mode.fresh_compile_cache else None
+        self.env = _env(self.threads, fresh)
+        self.cold_compiles = bool(self.env.get(FRESH_CACHE))
         self.tasks = [t for t in ("pytorch", "tensorflow") if t in self.parts]
         if "ceiling" in self.parts and self.mode.standalone_ceiling:
             self.tasks.insert(0, "numpy")
@@ -271,9 +282,9 @@ class SuiteRun:
             doc["parity"] = parity
             doc["rows"], doc["workers"], doc["notes"], doc["memory"] = [], {}, {}, {}
             doc["inductor_cache"] = (
-                "kept (FWBENCH_KEEP_INDUCTOR_CACHE)"
-                if self.env.get("FWBENCH_KEEP_INDUCTOR_CACHE")
-                else "fresh and empty: compile times are cold"
+                "fresh and empty: compile times are cold"
+                if self.cold_compiles
+                else "the machine's own, kept between runs: a repeated run's compiles may be warm"
             )
             results = {}
             for task in self.tasks:  # strictly one after the other, each once every worker waits
@@ -333,7 +344,7 @@ def run_distributed(mode: Mode | str | None = None, *, log=print, header: bool =
     t_start = time.perf_counter()
     doc = _header(mode, threads) if header else {}
     with tempfile.TemporaryDirectory(prefix="fwbench-dist-") as tmp:
-        env = _env(threads, os.path.join(tmp, "inductor-cache"))
+        env = _env(threads, None)  # nothing is compiled here
         tasks = ["dist-tensorflow", "dist-pytorch"]
         log(f"[fwbench] {mode.name}: {', '.join(tasks)} ...")
         workers = Workers(tasks, mode, env, tmp)

@@ -300,6 +300,14 @@ class Turn:
         self.waited_s = time.perf_counter() - t0
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (compilers, spawned ranks)."""
+    import resource
+
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in used)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fwbench.worker")
     ap.add_argument("task", choices=sorted(TASKS))
@@ -321,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             "mode": mode.name,
             "blas_pools": blas_pools(),
             "wall_s": time.perf_counter() - t0,
+            "cpu_s": _cpu_seconds(),
             "waited_s": turn.waited_s,
         }
     )
