@@ -35,9 +35,9 @@ execute: notebooks
 build: execute
 	$(BIN)/mkdocs build --strict
 
-## serve: build and serve on 127.0.0.1:8000, rebuilding on edits
+## serve: build and serve on 127.0.0.1:8000, rebuilding on edits to docs/, claims/, notebooks/, data/
 serve: execute
-	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+	SITE_URL=http://127.0.0.1:8000/ FACTCHECK_SYNC=1 $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 ## test: set up (timed), then lint and every test (timed); pytest collecting nothing (exit 5) fails
 test:

@@ -11,9 +11,7 @@ import re
 
 import markdown
 import pytest
-from builders import BASIC, REPO, TF_ASSERT, TORCH_ASSERT, claim
-
-from factcheck import Engine, Project
+from builders import BASIC, REPO, TF_ASSERT, TORCH_ASSERT, build_site, claim
 
 GOLDEN = REPO / "tests" / "golden"
 UPDATE = os.environ.get("FACTCHECK_UPDATE_GOLDEN") == "1"
@@ -56,12 +54,12 @@ def _project(demo):
     return page
 
 
-def _render(eng, text: str) -> str:
+def _render(site, text: str) -> str:
     from factcheck.shortcodes import ShortcodeExtension
 
     md = markdown.Markdown(
         extensions=[
-            ShortcodeExtension(lambda k, a, s: eng.resolver("demo.md", "demo/")(k, a, s)),
+            ShortcodeExtension(lambda k, a, s: site.resolver("demo.md", "demo/")(k, a, s)),
             "attr_list",
             "md_in_html",
             "admonition",
@@ -87,26 +85,22 @@ def _check(name: str, actual: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def golden_engine(tmp_path_factory):
+def golden_site(tmp_path_factory):
     from builders import DemoProject
 
     demo = DemoProject(tmp_path_factory.mktemp("golden") / "project")
     page = _project(demo)
-    eng = Engine(Project.at(demo.root), progress=lambda line: None, repo_url="https://github.com/o/r")
-    eng.execute().raise_for_failures()
-    eng.check_pages({"demo.md": (demo.root / "docs" / "demo.md").read_text()})
-    eng.verify_evidence()
-    return eng, page
+    return build_site(demo.root, repo_url="https://github.com/o/r"), page
 
 
-def test_rendered_panels_match_the_reviewed_copy(golden_engine):
-    eng, page = golden_engine
-    _check("panels.html", _stable(_render(eng, page)) + "\n")
+def test_rendered_panels_match_the_reviewed_copy(golden_site):
+    site, page = golden_site
+    _check("panels.html", _stable(_render(site, page)) + "\n")
 
 
-def test_claims_json_matches_the_reviewed_copy(golden_engine):
-    eng, _ = golden_engine
-    data = eng.claims_json(lambda page: f"https://site.example/{page.removesuffix('.md')}/")
+def test_claims_json_matches_the_reviewed_copy(golden_site):
+    site, _ = golden_site
+    data = site.claims_json(lambda page: f"https://site.example/{page.removesuffix('.md')}/")
     for entry in data["claims"]:
         entry["verified_on"] = "DATE"
         entry["versions"] = {k: "VERSION" for k in entry["versions"]}

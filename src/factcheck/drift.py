@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .extract import evidence_cells, load_executed
 from .notebooks import notebook_settings
+from .project import executed_notebook
 from .registry import Registry
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?", re.IGNORECASE)
@@ -43,7 +44,7 @@ class RunTree:
         return cls(Path(executed_dir), failures)
 
     def notebook(self, rel: str) -> Path:
-        return self.executed_dir / "notebooks" / rel
+        return executed_notebook(self.executed_dir, rel)
 
     def versions(self) -> dict[str, str]:
         merged: dict[str, str] = {}
