@@ -86,6 +86,9 @@ BINARY_ONLY = (
     "onnx", "h5py", "grpcio", "ml-dtypes", "scikit-learn", "pillow", "tokenizers", "safetensors", "executorch",
     "ai-edge-litert", "contourpy", "kiwisolver", "pyarrow", "tensorflow-text", "tensorflow-io-gcs-filesystem",
 )  # fmt: skip
+# Requirements a release needs but does not declare: torch wheels before 2.3 were built against
+# NumPy 1 and declare no numpy requirement (with NumPy 2, torch.from_numpy raises).
+UNDECLARED = {"torch": [("2.3", "numpy<2", "torch releases before 2.3 were built against NumPy 1")]}
 BIG_WHEEL = 20 * 2**20  # bytes: wheels above this are pruned after their run unless pinned
 SMALL_WHEELS_CAP = 3 * 2**30  # the small wheels kept between runs, at most
 MIN_FREE_GB = 15  # a run needs about 10 GB (environment + wheels); refuse to start below this
@@ -298,9 +301,18 @@ class Pip:
         return pins
 
 
+# A library may pull a framework under another distribution name (keras-hub -> tensorflow-text
+# -> tensorflow): such an alias is held to the version of the one installed.
+ALIASES = {"tensorflow-cpu": "tensorflow"}
+
+
 def write_constraints(path: Path, pins: dict[str, str]) -> Path:
     skip = {"pip", "setuptools", "wheel", "factcheck"}
-    path.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items()) if canonical(n) not in skip))
+    pins = {canonical(n): v for n, v in pins.items() if canonical(n) not in skip}
+    for name, alias in ALIASES.items():
+        if name in pins:
+            pins.setdefault(alias, pins[name])
+    path.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
     return path
 
 
@@ -392,9 +404,13 @@ CHECKS = {
     "torch": "import torch, torchvision\n"
     "torch.ops.torchvision.nms\n"
     "assert (torch.ones(2) + 1).sum().item() == 4\n"
-    "print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'torchvision::nms loads')",
+    "import numpy as np\n"
+    "assert torch.from_numpy(np.ones(2)).sum().item() == 2\n"
+    "print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'numpy', np.__version__)",
     "tensorflow": "import tensorflow as tf\n"
     "assert int(tf.constant(1) + 1) == 2\n"
+    "import numpy as np\n"
+    "assert float(tf.reduce_sum(tf.constant(np.ones(2)))) == 2\n"
     "import keras\n"
     "print('tensorflow', tf.__version__, 'keras', keras.__version__, 'tf.constant(1) + 1 == 2')",
     "torch-then-tensorflow": "import torch, torchvision\n"
@@ -597,6 +613,13 @@ class Run:
         for name in CORE_EXTRAS:
             cap = self.lock.get(canonical(name))
             reqs.append(f"{name}<={cap}" if cap else name)
+        for fw, version in ((self.framework, self.version), (self.other, other_version)):
+            for below, req, why in UNDECLARED.get(fw, []):
+                if _version_key(version) < _version_key(below):
+                    reqs.append(req)
+                    note = f"{req}: {why} (an undeclared requirement of {fw} {version})"
+                    if note not in self.notes:
+                        self.notes.append(note)
         return reqs
 
     def other_candidates(self) -> list[str]:
@@ -668,6 +691,7 @@ class Run:
             for lib, rc, out, files, secs in pool.map(fetch, EVIDENCE):
                 fetched[lib] = (rc, out, files)
                 self.say(f"  resolved {lib}: {'ok' if rc == 0 else 'no fit'} ({secs:.0f} s)")
+        fits = []
         for lib in EVIDENCE:
             rc, out, files = fetched[lib]
             for f in files:
@@ -678,13 +702,23 @@ class Run:
                 self.used.append(target)
             if rc != 0:
                 left_out.append(LeftOut(lib, key_line(out)))
-                continue
+            else:
+                fits.append(lib)
+        shutil.rmtree(staging, ignore_errors=True)
+        if not fits:
+            return left_out
+        # Usually every library that fits the core also fits beside the others: one install.
+        rc, out = pip.install([reqs[lib] for lib in fits], constraints)
+        if rc == 0:
+            self.say(f"  installed {len(fits)} evidence libraries together")
+            return left_out
+        self.say("  the libraries do not install together: one by one, each frozen before the next")
+        for lib in fits:
             rc, out = pip.install([reqs[lib]], constraints)
             if rc != 0:
                 left_out.append(LeftOut(lib, "does not install beside the libraries before it: " + key_line(out)))
                 continue
             write_constraints(constraints, pip.freeze())
-        shutil.rmtree(staging, ignore_errors=True)
         return left_out
 
     # - the whole run -
@@ -870,6 +904,49 @@ def _read_nb(path: Path):
 # --- CLI -----------------------------------------------------------------------------------------
 
 
+def reclassify(out_dir: Path, framework: str | None = None, version: str | None = None) -> int:
+    """Judge result files again under the current rules, from the per-cell errors they recorded.
+    A result whose notebooks changed since it ran is left alone (it needs a new run)."""
+    from factcheck.registry import load_registry
+    from factcheck.results import (
+        classify_claims,
+        notebook_source_hash,
+        read_result,
+        rebuild_executed,
+        stale_notebooks,
+        write_result,
+    )
+
+    registry = load_registry(ROOT / "claims", ROOT / "notebooks")
+    sources = {rel: _read_nb(ROOT / "notebooks" / rel) for rel in sorted(registry.notebooks())}
+    hashes = {rel: notebook_source_hash(nb) for rel, nb in sources.items()}
+    for path in sorted(out_dir.glob("*.json")):
+        result = read_result(path)
+        if result is None or (framework and result.framework != framework):
+            continue
+        if version and result.requested != ".".join(version.split(".")[:2]):
+            continue
+        stale = stale_notebooks(result, hashes)
+        if stale and result.status == "complete":
+            say(path.stem, f"not reclassified: notebooks changed since the run ({', '.join(stale)})")
+            continue
+        if result.status == "complete":
+            rebuilt = {
+                rel: rebuild_executed(sources[rel], rec) for rel, rec in result.notebooks.items() if rel in sources
+            }
+            result.claims = classify_claims(registry, rebuilt, result.notebooks)
+        else:
+            detail = next(
+                (s.reason.detail for sides in result.claims.values() for s in sides.values() if s.reason),
+                result.status,
+            )
+            result.claims = classify_claims(registry, {}, {}, broken=detail)
+        write_result(result, path)
+        c = result.counts()
+        say(path.stem, f"reclassified: {c['holds']} holds, {c['fails']} fails, {c['could-not-run']} could not run")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
@@ -881,6 +958,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", help="a minor release (2.3); with --framework")
     parser.add_argument("--force", action="store_true", help="redo runs whose result file exists")
     parser.add_argument("--list", action="store_true", help="print the plan and which results exist")
+    parser.add_argument(
+        "--github-matrix", action="store_true", help="print the runs to do as a GitHub Actions job matrix (JSON)"
+    )
+    parser.add_argument(
+        "--reclassify",
+        action="store_true",
+        help="judge existing result files again from their recorded cell errors (no execution)",
+    )
     parser.add_argument("--out-dir", default=str(OUT_DIR))
     parser.add_argument("--max-runs", type=int, default=0, help="stop after this many runs (0: all)")
     args = parser.parse_args(argv)
@@ -892,6 +977,8 @@ def main(argv: list[str] | None = None) -> int:
     from factcheck.results import read_result, write_result
 
     out_dir = Path(args.out_dir)
+    if args.reclassify:
+        return reclassify(out_dir, args.framework, args.version)
     pypi = {p: fetch_json(p) for p in ("torch", "torchvision", "tensorflow-cpu", "keras")}
     runs = plan(pypi)
     if args.framework:
@@ -902,6 +989,14 @@ def main(argv: list[str] | None = None) -> int:
         if not runs:
             print(f"no {args.framework or ''} minor release {wanted} with Python 3.11 wheels", file=sys.stderr)
             return 2
+    if args.github_matrix:
+        todo = [
+            {"framework": fw, "version": minor, "release": version}
+            for fw, minor, version in runs
+            if args.force or read_result(out_dir / f"{fw}-{minor}.json") is None
+        ]
+        print(json.dumps({"include": todo}))
+        return 0
     if args.list:
         for fw, minor, version in runs:
             existing = read_result(out_dir / f"{fw}-{minor}.json")

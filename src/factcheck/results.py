@@ -58,10 +58,11 @@ NOTEBOOK_STATUSES = ("ran", TIMEOUT, KERNEL_DIED, NOT_STARTED, NOT_EXECUTED)
 # An ImportError naming one of these is an API the framework lacks in that release (the claim's
 # subject), not a missing package.
 FRAMEWORK_MODULES = ("torch", "torchvision", "tensorflow", "keras", "tf_keras")
-_IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError")
+_IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError", "PackageNotFoundError")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _FROM_MODULE = re.compile(r"cannot import name '[\w.]+' from '([\w.]+)'")
+_NO_METADATA = re.compile(r"No package metadata was found for ([\w.-]+)")  # importlib.metadata
 _ARROW = re.compile(r"^-+>\s*\d+\s*(.*)$")
 
 
@@ -466,7 +467,7 @@ def missing_module(output: dict) -> str | None:
     if output.get("ename") not in _IMPORT_ERRORS:
         return None
     evalue = str(output.get("evalue", ""))
-    m = _NO_MODULE.search(evalue) or _FROM_MODULE.search(evalue)
+    m = _NO_MODULE.search(evalue) or _FROM_MODULE.search(evalue) or _NO_METADATA.search(evalue)
     return m.group(1) if m else ""
 
 
@@ -573,10 +574,16 @@ def classify_side(
     # 3. Was it a consequence of an earlier cell that raised?
     earlier = [(j, cell_error(cells[j])) for j in range(i) if j not in own and cells[j].get("cell_type") == "code"]
     earlier = [(j, e) for j, e in earlier if e is not None]
+    # A setup cell that raised, or an earlier cell that lacked a package, leaves the notebook
+    # without what the evidence builds on: whatever the side's cell then raises is not the claim.
     setup_failed = [(j, e) for j, e in earlier if not _tags(cells[j])]
+    lacking = [(j, e) for j, e in earlier if is_missing_package(e)]
     consequence = err.get("ename") in ("NameError", "UnboundLocalError")
-    if setup_failed or (earlier and consequence):
-        j, e = setup_failed[0] if setup_failed else _likely_cause(err, earlier, cells)
+    if setup_failed or lacking or (earlier and consequence):
+        if setup_failed or lacking:
+            j, e = sorted(setup_failed + lacking, key=lambda je: je[0])[0]
+        else:
+            j, e = _likely_cause(err, earlier, cells)
         kind = MISSING_PACKAGE if is_missing_package(e) else EARLIER_CELL
         module = missing_module(e) if kind == MISSING_PACKAGE else None
         return cannot(
@@ -586,6 +593,26 @@ def classify_side(
             module.split(".")[0] if module else None,
         )
     return SideResult(FAILS, tags, error=line, cell=i + 1, untestable=untestable)
+
+
+def rebuild_executed(source_nb, record: NotebookResult) -> dict:
+    """An executed notebook as far as classification needs it, rebuilt from ``record`` (its
+    per-cell errors) and the source notebook it ran: judge old runs again under new rules
+    without executing anything. Only valid while the source hash matches."""
+    cells = []
+    stopped = record.cell if record.status in (TIMEOUT, KERNEL_DIED) else None
+    errors = {e["cell"]: e["error"] for e in record.errors}
+    for index, cell in enumerate(source_nb.get("cells", [])):
+        cell = dict(cell)
+        if cell.get("cell_type") == "code":
+            ran = record.status in ("ran", TIMEOUT, KERNEL_DIED) and (stopped is None or index + 1 <= stopped)
+            cell["execution_count"] = index + 1 if ran else None
+            cell["outputs"] = []
+            if index + 1 in errors:
+                ename, _, evalue = errors[index + 1].partition(": ")
+                cell["outputs"] = [{"output_type": "error", "ename": ename, "evalue": evalue, "traceback": []}]
+        cells.append(cell)
+    return {"cells": cells, "metadata": dict(source_nb.get("metadata", {}))}
 
 
 def classify_claims(
