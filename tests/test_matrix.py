@@ -49,9 +49,9 @@ CASES = [
     ("code", "import os\nbase = 21"),
     ("code", "assert base * 2 == 42\nprint('holds')", ["tf-holds"]),
     ("code", "assert base * 2 == 43, 'the arithmetic changed'", ["pt-fails"]),
-    ("code", "import surely_not_installed_pkg\nassert True", ["tf-missing"]),
     ("code", "raise RuntimeError('boom in an earlier claim')\nboom_result = base", ["pt-boom"]),
     ("code", "assert boom_result == 21", ["pt-after-boom"]),
+    ("code", "import surely_not_installed_pkg\nassert True", ["tf-missing"]),
     ("code", "x = 1\nassert x == 1", ["pt-holds"]),
 ]
 
@@ -137,8 +137,8 @@ def test_executed_fixture_notebooks_are_classified(executed):
     assert set(after) == {"tensorflow", "pytorch"}, "'both' cells are never judged"
     assert after["pytorch"].outcome == COULD_NOT_RUN
     assert after["pytorch"].reason.kind == EARLIER_CELL
-    assert after["pytorch"].reason.cell == 6
-    assert "cell 6 (pt-boom) raised RuntimeError: boom in an earlier claim" in after["pytorch"].reason.detail
+    assert after["pytorch"].reason.cell == 5
+    assert "cell 5 (pt-boom) raised RuntimeError: boom in an earlier claim" in after["pytorch"].reason.detail
 
     si = results["demo-setup-import"]
     assert si["tensorflow"].outcome == COULD_NOT_RUN
@@ -183,6 +183,38 @@ def test_framework_api_import_error_is_a_failure_not_a_missing_package():
     assert side.error == "ModuleNotFoundError: No module named 'torch.export'"
     nb = {"cells": [_cell("import onnx", ["t"], ("ModuleNotFoundError", "No module named 'onnx'"))]}
     assert classify_side(nb, ["t"]).reason.kind == MISSING_PACKAGE
+
+
+def test_a_missing_package_earlier_in_the_notebook_is_not_the_claims_failure():
+    # pytorch-paths: the LiteRT cell lacks litert-torch, then the summary cell asserts every path.
+    nb = {
+        "cells": [
+            _cell("import torch"),
+            _cell("import litert_torch", ["litert"], ("ModuleNotFoundError", "No module named 'litert_torch'")),
+            _cell("assert paths == ALL", ["table"], ("AssertionError", "assert paths == ALL")),
+            _cell(
+                "metadata('litert-torch')",
+                ["meta"],
+                ("PackageNotFoundError", "No package metadata was found for litert-torch"),
+            ),
+        ]
+    }
+    table = classify_side(nb, ["table"])
+    assert (table.outcome, table.reason.kind, table.reason.cell) == (COULD_NOT_RUN, MISSING_PACKAGE, 2)
+    assert table.reason.detail.startswith("cell 2 (litert) raised ModuleNotFoundError")
+    meta = classify_side(nb, ["meta"])
+    assert (meta.outcome, meta.reason.kind, meta.reason.package) == (COULD_NOT_RUN, MISSING_PACKAGE, "litert-torch")
+
+
+def test_rebuilt_notebooks_classify_like_the_executed_ones(executed):
+    from factcheck.results import notebook_errors, rebuild_executed
+
+    registry, nbs, records = executed
+    for rel, record in records.items():
+        record.errors = notebook_errors(nbs[rel])
+    sources = {rel: {"cells": [dict(c, outputs=[], execution_count=None) for c in nb.cells]} for rel, nb in nbs.items()}
+    rebuilt = {rel: rebuild_executed(sources[rel], records[rel]) for rel in records}
+    assert classify_claims(registry, rebuilt, records) == classify_claims(registry, nbs, records)
 
 
 def test_timeout_and_dead_kernel_are_could_not_run():
