@@ -94,7 +94,7 @@ SMALL_WHEELS_CAP = 3 * 2**30  # the small wheels kept between runs, at most
 MIN_FREE_GB = 15  # a run needs about 10 GB (environment + wheels); refuse to start below this
 RUN_BUDGET_S = 12 * 60
 LIB_TIMEOUT_S = 240  # one evidence library's resolution and download
-CORE_ATTEMPTS = 6  # versions of the other framework tried before giving up
+CORE_ATTEMPTS = 8  # failed resolutions of the core before giving up
 
 _PROGRESS_T0 = time.monotonic()
 
@@ -581,6 +581,7 @@ class Run:
         self.lock = lock_versions()
         self.used: list[Path] = []
         self.notes: list[str] = []
+        self.asked: dict[str, str] = {}  # package -> a requirement the runner added, and why
 
     def say(self, message: str) -> None:
         say(self.name, message)
@@ -597,11 +598,16 @@ class Run:
             minor = int(version.split(".")[1])
             tv_minors = newest_per_minor(releases("torchvision", self.pypi.get("torchvision")))
             if f"0.{minor + 15}" in tv_minors:
-                return [f"torchvision>=0.{minor + 15},<0.{minor + 16}"]
+                req = f"torchvision>=0.{minor + 15},<0.{minor + 16}"
+                self.asked["torchvision"] = (
+                    f"{req}: the release made for torch 2.{minor} (PyTorch's compatibility table)"
+                )
+                return [req]
             return ["torchvision"]
         # TensorFlow <= 2.15 names its Keras 2 release itself; from 2.16 on Keras 3 is separate:
         # no newer than the pin.
         if _version_key(version) >= _version_key("2.16"):
+            self.asked["keras"] = f"keras<={self.lock['keras']}: Keras 3 no newer than the project pin"
             return [f"keras<={self.lock['keras']}"]
         return []
 
@@ -613,10 +619,13 @@ class Run:
         for name in CORE_EXTRAS:
             cap = self.lock.get(canonical(name))
             reqs.append(f"{name}<={cap}" if cap else name)
+            if cap:
+                self.asked.setdefault(canonical(name), f"{name}<={cap}: no newer than requirements.lock")
         for fw, version in ((self.framework, self.version), (self.other, other_version)):
             for below, req, why in UNDECLARED.get(fw, []):
                 if _version_key(version) < _version_key(below):
                     reqs.append(req)
+                    self.asked[canonical(req.split("<")[0])] = f"{req}: {why}"
                     note = f"{req}: {why} (an undeclared requirement of {fw} {version})"
                     if note not in self.notes:
                         self.notes.append(note)
@@ -628,41 +637,66 @@ class Run:
         pin = self.lock[canonical(package)]
         minors = newest_per_minor(releases(package, self.pypi.get(package)), self.other_spec["first"])
         older = [v for v in minors.values() if _version_key(v) < _version_key(pin)]
-        return [pin, *sorted(older, key=_version_key, reverse=True)][:CORE_ATTEMPTS]
+        return [pin, *sorted(older, key=_version_key, reverse=True)]
 
     def build_core(self, pip: Pip, log) -> tuple[dict, list[str]]:
-        attempts = []
-        for other_version in self.other_candidates():
-            reqs = self.core_reqs(other_version)
-            self.say(f"resolving the core with {self.other_spec['package']} {other_version}")
+        """Resolve and install the core. The other framework at its pin when it installs beside
+        the release under test; otherwise the newest older minor release that does, found by
+        bisection (a release newer than one that conflicts is assumed to conflict too, as with
+        a rising lower bound on a shared dependency). Every attempt is recorded with pip's line."""
+        candidates = self.other_candidates()
+        attempts: list[dict] = []
+        fetched: dict[str, list[Path]] = {}
+
+        def attempt(version: str) -> bool:
+            reqs = self.core_reqs(version)
+            self.say(f"resolving the core with {self.other_spec['package']} {version}")
             rc, out, files = pip.download(reqs, None, WHEELHOUSE, timeout=900)
             if rc == 0:
-                self.used += files
-                rc, out = pip.install(reqs, None)
-                if rc != 0:
-                    raise RuntimeError(f"core install from the wheelhouse failed: {key_line(out)}")
-                pin = self.lock[canonical(self.other_spec["package"])]
-                reason = (
-                    "the project pin"
-                    if other_version == pin
-                    else (
-                        f"nearest release to the pin {pin} that installs beside {self.spec['package']} {self.version}"
-                    )
-                )
-                other = {
-                    "package": self.other_spec["package"],
-                    "pinned": pin,
-                    "got": other_version,
-                    "reason": reason,
-                    "attempts": attempts,
-                }
-                return other, reqs
-            attempts.append({"version": other_version, "error": key_line(out)})
+                fetched[version] = files
+                return True
+            attempts.append({"version": version, "error": key_line(out)})
             self.say(f"  no: {attempts[-1]['error'][:200]}")
-        raise RuntimeError(
-            f"no core environment: {self.spec['package']} {self.version} with none of "
-            f"{', '.join(a['version'] for a in attempts)}; first: {attempts[0]['error'] if attempts else '-'}"
-        )
+            return False
+
+        chosen = candidates[0] if attempt(candidates[0]) else None
+        if chosen is None:
+            lo, hi = 1, len(candidates) - 1  # the answer is the smallest index that works
+            while lo <= hi and len(attempts) < CORE_ATTEMPTS:
+                mid = (lo + hi) // 2
+                if attempt(candidates[mid]):
+                    chosen, hi = candidates[mid], mid - 1
+                else:
+                    lo = mid + 1
+        if chosen is None:
+            raise RuntimeError(
+                f"no core environment: {self.spec['package']} {self.version} with none of "
+                f"{', '.join(a['version'] for a in attempts)}; first: {attempts[0]['error'] if attempts else '-'}"
+            )
+        for version, files in fetched.items():  # probes that resolved but were not chosen
+            if version != chosen:
+                prune_wheelhouse(files, self.lock)
+        self.used += fetched[chosen]
+        reqs = self.core_reqs(chosen)
+        rc, out = pip.install(reqs, None)
+        if rc != 0:
+            raise RuntimeError(f"core install from the wheelhouse failed: {key_line(out)}")
+        pin = self.lock[canonical(self.other_spec["package"])]
+        if chosen == pin:
+            reason = "the project pin"
+        else:
+            reason = (
+                f"the newest minor release below the pin {pin} that installs beside {self.spec['package']} "
+                f"{self.version}; the pin does not: {attempts[0]['error']}"
+            )
+        other = {
+            "package": self.other_spec["package"],
+            "pinned": pin,
+            "got": chosen,
+            "reason": reason,
+            "attempts": sorted(attempts, key=lambda a: _version_key(a["version"]), reverse=True),
+        }
+        return other, reqs
 
     def install_evidence(self, pip: Pip, log) -> list:
         from factcheck.results import LeftOut
@@ -887,7 +921,7 @@ class Run:
                     extra = other.get("reason", "")
                     extra = f"held at {extra}" if extra else ""
                 else:
-                    extra = ""
+                    extra = self.asked.get(canonical(package), "")
                 reason = why_not_newest(package, newest, info["requires"], extra)
                 if not reason:
                     reason = "no installed package excludes the newest: the core resolution chose this one"
