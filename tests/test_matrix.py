@@ -496,3 +496,55 @@ def test_pruning_keeps_pinned_wheels_and_drops_the_rest(tmp_path, monkeypatch):
     small.write_bytes(b"x")
     matrix.prune_wheelhouse([pinned, tested, small], {"tensorflow-cpu": "2.21.0", "torch": "2.14.1"})
     assert pinned.exists() and small.exists() and not tested.exists()
+
+
+class FakePip:
+    """Resolves a core only when the other framework is at or below ``works_up_to``."""
+
+    def __init__(self, works_up_to: str):
+        self.works_up_to = works_up_to
+        self.tried: list[str] = []
+        self.installed: list[list[str]] = []
+
+    def download(self, reqs, constraints, dest, timeout):
+        version = next(r.split("==")[1] for r in reqs if r.startswith("torch=="))
+        self.tried.append(version)
+        if matrix._version_key(version) <= matrix._version_key(self.works_up_to):
+            return 0, "", []
+        text = (
+            "The conflict is caused by:\n    tensorflow-cpu 2.12.1 depends on typing-extensions<4.6.0 and >=3.6.6\n"
+            f"    torch {version} depends on typing-extensions>=4.10.0\n\n"
+        )
+        return 1, text, []
+
+    def install(self, reqs, constraints, timeout=900, extra=()):
+        self.installed.append(reqs)
+        return 0, ""
+
+
+def test_the_other_framework_falls_back_to_the_newest_release_that_installs(tmp_path, monkeypatch):
+    run = matrix.Run("tensorflow", "2.12", "2.12.1", {}, tmp_path)
+    minors = ["2.14.1", "2.13.0", "2.12.1", "2.11.0", "2.10.0", "2.9.1", "2.8.0", "2.7.1", "2.6.0", "2.5.1",
+              "2.4.1", "2.3.1", "2.2.2", "2.1.2", "2.0.1"]  # fmt: skip
+    monkeypatch.setattr(run, "other_candidates", lambda: minors)
+    monkeypatch.setattr(run, "_companion_reqs", lambda fw, version, pinned: [])
+    pip = FakePip("2.1.2")
+    other, reqs = run.build_core(pip, log=None)
+    assert other["got"] == "2.1.2" and "torch==2.1.2" in reqs
+    assert pip.installed == [reqs], "only the chosen core is installed"
+    assert len(pip.tried) <= 6, f"bisection, not a scan of every release: {pip.tried}"
+    assert other["attempts"][0]["version"] == "2.14.1"
+    assert "torch 2.14.1 depends on typing-extensions>=4.10.0" in other["reason"]
+    assert all(a["version"] != "2.1.2" for a in other["attempts"])
+
+    pip = FakePip("2.14.1")
+    other, _ = run.build_core(pip, log=None)
+    assert (other["got"], other["reason"], other["attempts"], pip.tried) == (
+        "2.14.1",
+        "the project pin",
+        [],
+        ["2.14.1"],
+    )
+
+    with pytest.raises(RuntimeError, match="no core environment"):
+        run.build_core(FakePip("1.0"), log=None)
