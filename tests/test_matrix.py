@@ -241,6 +241,12 @@ def test_bare_assert_error_line_quotes_the_assert():
     assert error_line(output) == "AssertionError: assert x == 2"
 
 
+def test_error_line_of_a_message_that_continues_on_later_lines():
+    output = {"ename": "RuntimeError", "evalue": "worker 'torch' failed (exit 1):\nTraceback ...\nImportError: no fx"}
+    assert error_line(output) == "RuntimeError: worker 'torch' failed (exit 1): ... ImportError: no fx"
+    assert error_line({"ename": "ValueError", "evalue": "a bad value given\nmore"}) == "ValueError: a bad value given"
+
+
 def _result(framework="torch", requested="2.3", got="2.3.1", outcome=HOLDS, status="complete") -> RunResult:
     from factcheck.results import Reason, SideResult
 

@@ -441,7 +441,11 @@ def error_line(output: dict) -> str:
     asserted line from the traceback."""
     ename = output.get("ename", "Error")
     evalue = _ANSI.sub("", str(output.get("evalue", ""))).strip()
-    line = evalue.splitlines()[0].strip() if evalue else ""
+    lines = [x.strip() for x in evalue.splitlines() if x.strip()]
+    line = lines[0] if lines else ""
+    if len(lines) > 1 and (line.endswith((":", "(", "[", "{")) or len(line) < 12):
+        # "worker 'torch' failed (exit 1):" says where; the last line says why.
+        line = f"{line} ... {lines[-1]}"
     if not line:
         for raw in reversed(output.get("traceback", [])):
             for tb_line in reversed(_ANSI.sub("", raw).splitlines()):
