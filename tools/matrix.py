@@ -68,7 +68,10 @@ FRAMEWORKS = {
 }
 OTHER = {"torch": "tensorflow", "tensorflow": "torch"}
 # Core packages besides the frameworks, each capped at its requirements.lock version.
-CORE_EXTRAS = ("numpy", "matplotlib", "pandas", "pyyaml", "jsonschema", "nbformat", "nbclient", "ipykernel", "markdown")
+CORE_EXTRAS = (
+    "numpy", "matplotlib", "pandas", "pyyaml", "jsonschema", "nbformat", "nbclient", "ipykernel", "jupyter-client",
+    "markdown",
+)  # fmt: skip
 # Evidence libraries (requirements.in), tried one by one in this order, each capped at its lock version.
 EVIDENCE = (
     "keras-hub", "transformers", "executorch", "litert-torch", "ai-edge-litert", "onnxruntime", "onnx",
@@ -413,6 +416,15 @@ CHECKS = {
     "assert float(tf.reduce_sum(tf.constant(np.ones(2)))) == 2\n"
     "import keras\n"
     "print('tensorflow', tf.__version__, 'keras', keras.__version__, 'tf.constant(1) + 1 == 2')",
+    "kernel": "import sys\n"
+    "import nbformat\n"
+    "from nbclient import NotebookClient\n"
+    "nb = nbformat.v4.new_notebook()\n"
+    "nb.cells.append(nbformat.v4.new_code_cell('import sys; print(sys.prefix)'))\n"
+    "NotebookClient(nb, kernel_name='python3', timeout=120).execute()\n"
+    "prefix = nb.cells[0].outputs[0]['text'].strip()\n"
+    "assert prefix == sys.prefix, f'the kernel runs in {prefix}, not in {sys.prefix}'\n"
+    "print('a python3 kernel starts in the environment')",
     "torch-then-tensorflow": "import torch, torchvision\n"
     "import tensorflow as tf\n"
     "torch.ops.torchvision.nms\n"
@@ -868,7 +880,10 @@ class Run:
                         executed[rel] = nb
                 finally:
                     wall["execute"] = round(time.monotonic() - t0, 1)
-                    claims = classify_claims(registry, executed, records)
+                    if records and all(r.status == "notebook-not-started" for r in records.values()):
+                        status = "broken-environment"  # no kernel at all: the environment, not the claims
+                        broken = "no notebook could start: " + (next(iter(records.values())).detail or "")
+                    claims = classify_claims(registry, executed, records, broken=broken)
                     shutil.rmtree(tmp, ignore_errors=True)  # executed copies: only as long as needed
             else:
                 claims = classify_claims(registry, {}, {}, broken=broken or status)
