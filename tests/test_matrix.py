@@ -390,7 +390,9 @@ class FakeRun:
 
 
 @pytest.fixture
-def fake_runner(monkeypatch):
+def fake_runner(monkeypatch, tmp_path):
+    monkeypatch.setattr(matrix, "CACHE", tmp_path / "cache")  # never the real runner's lock or environments
+    monkeypatch.setattr(matrix, "ENVS", tmp_path / "cache" / "matrix-envs")
     monkeypatch.setattr(matrix, "fetch_json", lambda name: {"releases": {}})
     monkeypatch.setattr(
         matrix, "plan", lambda pypi: [("torch", "2.1", "2.1.2"), ("torch", "2.2", "2.2.2"), ("torch", "2.3", "2.3.1")]
@@ -417,6 +419,16 @@ def test_runs_resume_after_a_crash(tmp_path, fake_runner):
     fake_runner.ran = []
     matrix.main(["--out-dir", str(out), "--framework", "torch", "--version", "2.1", "--force"])
     assert fake_runner.ran == ["torch-2.1"]
+
+
+def test_one_runner_at_a_time(tmp_path, fake_runner):
+    import fcntl
+
+    (tmp_path / "cache").mkdir()
+    with (tmp_path / "cache" / "matrix.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert matrix.main(["--out-dir", str(tmp_path / "vm")]) == 3
+    assert fake_runner.ran == []
 
 
 def test_one_run_by_framework_and_version(tmp_path, fake_runner, capsys):

@@ -1052,6 +1052,18 @@ def main(argv: list[str] | None = None) -> int:
             state = f"done ({existing.date}, {existing.status})" if existing else "missing"
             print(f"{fw:11} {minor:6} {version:8} {state}")
         return 0
+    # One runner at a time (the runs take both cores and most of the disk); then clear what a
+    # stopped runner left (its environment; executed copies live in a temporary folder).
+    import fcntl
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    lock = (CACHE / "matrix.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("another tools/matrix.py is running here (.cache/matrix.lock): one at a time", file=sys.stderr)
+        return 3
+    shutil.rmtree(ENVS, ignore_errors=True)
     done = 0
     for fw, minor, version in runs:
         target = out_dir / f"{fw}-{minor}.json"
