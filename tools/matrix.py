@@ -91,7 +91,14 @@ BINARY_ONLY = (
 )  # fmt: skip
 # Requirements a release needs but does not declare: torch wheels before 2.3 were built against
 # NumPy 1 and declare no numpy requirement (with NumPy 2, torch.from_numpy raises).
-UNDECLARED = {"torch": [("2.3", "numpy<2", "torch releases before 2.3 were built against NumPy 1")]}
+# TensorFlow before 2.14 caps typing-extensions below 4.6, and IPython 8.23+ imports
+# typing_extensions.TypeAliasType (new in 4.6) while declaring any typing-extensions: no kernel starts.
+UNDECLARED = {
+    "torch": [("2.3", "numpy<2", "torch releases before 2.3 were built against NumPy 1")],
+    "tensorflow": [
+        ("2.14", "ipython<8.23", "TensorFlow before 2.14 needs typing-extensions<4.6; IPython 8.23+ needs 4.6")
+    ],
+}
 BIG_WHEEL = 20 * 2**20  # bytes: wheels above this are pruned after their run unless pinned
 SMALL_WHEELS_CAP = 3 * 2**30  # the small wheels kept between runs, at most
 MIN_FREE_GB = 15  # a run needs about 10 GB (environment + wheels); refuse to start below this
