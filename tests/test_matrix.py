@@ -566,3 +566,20 @@ def test_the_other_framework_falls_back_to_the_newest_release_that_installs(tmp_
 
     with pytest.raises(RuntimeError, match="no core environment"):
         run.build_core(FakePip("1.0"), log=None)
+
+
+def test_core_requirements_hold_what_releases_need_but_do_not_declare(tmp_path, monkeypatch):
+    old_torch = matrix.Run("torch", "2.0", "2.0.1", {}, tmp_path)
+    monkeypatch.setattr(old_torch, "_companion_reqs", lambda fw, version, pinned: [])
+    reqs = old_torch.core_reqs("2.21.0")
+    assert "torch==2.0.1" in reqs and "tensorflow-cpu==2.21.0" in reqs and "numpy<2" in reqs
+    assert any(r.startswith("numpy<=") for r in reqs), "no newer than the lock"
+    assert "NumPy 1" in old_torch.asked["numpy"]
+
+    old_tf = matrix.Run("tensorflow", "2.12", "2.12.1", {}, tmp_path)
+    monkeypatch.setattr(old_tf, "_companion_reqs", lambda fw, version, pinned: [])
+    assert {"ipython<8.23", "numpy<2", "torch==2.1.2"} <= set(old_tf.core_reqs("2.1.2"))
+
+    new_tf = matrix.Run("tensorflow", "2.21", "2.21.0", {}, tmp_path)
+    monkeypatch.setattr(new_tf, "_companion_reqs", lambda fw, version, pinned: [])
+    assert not {"ipython<8.23", "numpy<2"} & set(new_tf.core_reqs("2.14.1"))
