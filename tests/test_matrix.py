@@ -583,3 +583,14 @@ def test_core_requirements_hold_what_releases_need_but_do_not_declare(tmp_path, 
     new_tf = matrix.Run("tensorflow", "2.21", "2.21.0", {}, tmp_path)
     monkeypatch.setattr(new_tf, "_companion_reqs", lambda fw, version, pinned: [])
     assert not {"ipython<8.23", "numpy<2"} & set(new_tf.core_reqs("2.14.1"))
+
+
+def test_result_files_carry_no_machine_paths():
+    env_path = f"{matrix.ENVS.resolve()}/tensorflow-2.12/lib/python3.11/site-packages/keras/__init__.py"
+    line = f"ImportError: cannot import name 'ops' from 'keras' ({env_path})"
+    assert (
+        matrix.sanitize(line)
+        == "ImportError: cannot import name 'ops' from 'keras' ($VENV/lib/python3.11/site-packages/keras/__init__.py)"
+    )
+    assert matrix.sanitize("no file /tmp/tf-deploy-ub8c5f2e/models/1") == "no file $TMPDIR/tf-deploy-…/models/1"
+    assert matrix.sanitize(f"{matrix.ROOT}/notebooks/a.ipynb") == "$REPO/notebooks/a.ipynb"

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -881,8 +882,8 @@ class Run:
                             source_hash=hashes[rel],
                             seconds=rec.get("seconds"),
                             cell=rec.get("cell"),
-                            detail=rec.get("detail"),
-                            errors=notebook_errors(nb) if nb else [],
+                            detail=sanitize(rec.get("detail")),
+                            errors=[dict(e, error=sanitize(e["error"])) for e in (notebook_errors(nb) if nb else [])],
                         )
                         executed[rel] = nb
                 finally:
@@ -891,6 +892,11 @@ class Run:
                         status = "broken-environment"  # no kernel at all: the environment, not the claims
                         broken = "no notebook could start: " + (next(iter(records.values())).detail or "")
                     claims = classify_claims(registry, executed, records, broken=broken)
+                    for sides in claims.values():  # errors quoted from the executed copies
+                        for side, r in list(sides.items()):
+                            if r.error or r.reason:
+                                reason = r.reason and dataclasses.replace(r.reason, detail=sanitize(r.reason.detail))
+                                sides[side] = dataclasses.replace(r, error=sanitize(r.error), reason=reason)
                     shutil.rmtree(tmp, ignore_errors=True)  # executed copies: only as long as needed
             else:
                 claims = classify_claims(registry, {}, {}, broken=broken or status)
@@ -951,6 +957,29 @@ class Run:
         return out
 
 
+def machine_paths() -> list[tuple[str, str]]:
+    """This machine's paths, longest first, and the stand-ins result files carry instead."""
+    pairs = {
+        str(ROOT.resolve()): "$REPO",
+        str(Path(tempfile.gettempdir()).resolve()): "$TMPDIR",
+        str(Path.home()): "$HOME",
+    }
+    return sorted(pairs.items(), key=lambda kv: -len(kv[0]))
+
+
+_TMP_NAME = re.compile(r"(\$TMPDIR/)[\w.-]*?tmp[\w-]{4,}|(\$TMPDIR/[\w.-]+?-)[a-z0-9_]{8}\b")
+
+
+def sanitize(text: str | None) -> str | None:
+    """Machine paths out of a line that goes into a committed result file."""
+    if not text:
+        return text
+    text = re.sub(re.escape(str(ENVS.resolve())) + r"/[\w.-]+", "$VENV", text)  # the run's environment
+    for path, stand_in in machine_paths():  # whole path components only: "/tmp" is not "/tmpab12"
+        text = re.sub(re.escape(path) + r"(?![\w.…-])", lambda _m, s=stand_in: s, text)
+    return _TMP_NAME.sub(lambda m: (m.group(1) or m.group(2)) + "…", text)
+
+
 def _read_nb(path: Path):
     import nbformat
 
@@ -986,6 +1015,12 @@ def reclassify(out_dir: Path, framework: str | None = None, version: str | None 
         if stale and result.status == "complete":
             say(path.stem, f"not reclassified: notebooks changed since the run ({', '.join(stale)})")
             continue
+        for rec in result.notebooks.values():
+            rec.detail = sanitize(rec.detail)
+            rec.errors = [dict(e, error=sanitize(e["error"])) for e in rec.errors]
+        if result.environment:
+            for check in result.environment.checks:
+                check.detail = sanitize(check.detail)
         if result.status == "complete":
             rebuilt = {
                 rel: rebuild_executed(sources[rel], rec) for rel, rec in result.notebooks.items() if rel in sources
