@@ -107,6 +107,12 @@ check: setup
 lint: setup
 	$(BIN)/ruff check src tests notebooks tools bench
 
+## matrix: the version matrix (tools/matrix.py): every run whose data/version-matrix/ file is missing,
+## or one with FRAMEWORK=torch VERSION=2.3 (FORCE=1 redoes an existing one); minutes of both cores per run
+.PHONY: matrix
+matrix: setup
+	$(BIN)/python tools/matrix.py $(if $(FRAMEWORK),--framework $(FRAMEWORK)) $(if $(VERSION),--version $(VERSION)) $(if $(FORCE),--force)
+
 ## lock: re-resolve requirements.in into requirements.lock (then commit both)
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
