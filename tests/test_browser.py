@@ -109,8 +109,17 @@ def test_search_finds_a_claim_by_its_words(page, base_url):
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
 
 
-@pytest.mark.parametrize("words", ["LiteRT", "CartPole"])
-def test_search_lists_the_section_page_with_the_verdict_first(page, base_url, words):
+@pytest.mark.parametrize(
+    ("words", "section"),
+    [
+        ("LiteRT", None),
+        ("CartPole", "use-cases"),
+        ("batchnorm momentum", "porting"),
+        ("same padding", "porting"),
+        ("weight transpose", "porting"),
+    ],
+)
+def test_search_lists_the_section_page_with_the_verdict_first(page, base_url, words, section):
     page.goto(base_url)
     search = page.locator("input.md-search__input")
     search.click()
@@ -118,8 +127,10 @@ def test_search_lists_the_section_page_with_the_verdict_first(page, base_url, wo
     page.locator(".md-search-result__item a").first.wait_for(timeout=60000)
     hrefs = page.locator(".md-search-result__item > a").evaluate_all("els => els.map(e => e.href)")
     sections = [s.id for s in REGISTRY.sections]
-    first = hrefs[0].split(base_url, 1)[-1]
-    assert first.split("/")[0] in sections and "/notebooks/" not in hrefs[0], f"{words!r}: results {hrefs[:5]}"
+    first = hrefs[0].split(base_url, 1)[-1].split("/")[0]
+    assert first in sections and "/notebooks/" not in hrefs[0], f"{words!r}: results {hrefs[:5]}"
+    if section:
+        assert first == section, f"{words!r}: the {section} page should come first, not {hrefs[0]}"
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
 
 

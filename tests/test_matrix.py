@@ -78,9 +78,10 @@ def executed(tmp_path_factory):
     from builders import DemoProject
 
     demo = DemoProject(tmp_path_factory.mktemp("matrix") / "project")
-    demo.write_notebook("demo/cases.ipynb", CASES)
-    demo.write_notebook("demo/setup-import.ipynb", SETUP_IMPORT)
-    demo.write_notebook("demo/setup-error.ipynb", SETUP_ERROR)
+    # Without generated cells: the cell numbers below count the fixture's own cells.
+    demo.write_notebook("demo/cases.ipynb", CASES, sync=False)
+    demo.write_notebook("demo/setup-import.ipynb", SETUP_IMPORT, sync=False)
+    demo.write_notebook("demo/setup-error.ipynb", SETUP_ERROR, sync=False)
     demo.write_claims(
         [
             claim("demo-holds-and-fails", "demo/cases.ipynb", ["tf-holds"], ["pt-fails"]),

@@ -1065,7 +1065,7 @@ def main(argv: list[str] | None = None) -> int:
         execute_notebooks(args.notebooks, Path(args.out), args.jobs)
         return 0
 
-    from factcheck.results import read_result, write_result
+    from factcheck.results import read_result
 
     out_dir = Path(args.out_dir)
     if args.reclassify:
@@ -1099,13 +1099,19 @@ def main(argv: list[str] | None = None) -> int:
     import fcntl
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    lock = (CACHE / "matrix.lock").open("w")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        print("another tools/matrix.py is running here (.cache/matrix.lock): one at a time", file=sys.stderr)
-        return 3
-    shutil.rmtree(ENVS, ignore_errors=True)
+    with (CACHE / "matrix.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("another tools/matrix.py is running here (.cache/matrix.lock): one at a time", file=sys.stderr)
+            return 3
+        shutil.rmtree(ENVS, ignore_errors=True)
+        return _run_all(runs, out_dir, pypi, args)
+
+
+def _run_all(runs, out_dir: Path, pypi, args) -> int:
+    from factcheck.results import read_result, write_result
+
     done = 0
     for fw, minor, version in runs:
         target = out_dir / f"{fw}-{minor}.json"
