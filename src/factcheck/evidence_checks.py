@@ -286,6 +286,7 @@ class NotebookCode:
                 return True
         return False
 
+    # Caches keyed by id(): only for the binding trees, which live as long as this object.
     def _names_in(self, node: ast.AST) -> frozenset[str]:
         key = id(node)
         if key not in self._names_cache:
@@ -326,7 +327,9 @@ class NotebookCode:
         return tainted
 
     def depends_on(self, node: ast.AST, framework: str, tainted: set[str]) -> bool:
-        return bool(self._names_in(node) & tainted) or self._mentions_cached(node, framework)
+        # Not cached: ``node`` may be a temporary tree whose id() a later tree reuses.
+        used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        return bool(used & tainted) or self._mentions(node, framework)
 
 
 def check_evidence_ran(claim_id: str, framework: str, cells: list[EvidenceCell], require_assert: bool = True) -> None:

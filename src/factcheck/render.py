@@ -214,8 +214,10 @@ def claim_panel(
     heading_level: int = 3,
     repo_url: str | None = None,
     figure: FigureSink | None = None,
+    releases: str | None = None,
 ) -> str:
-    """The whole panel for one claim, as Markdown with stashed HTML."""
+    """The whole panel for one claim, as Markdown with stashed HTML (``releases``: the strips of
+    the outcomes on other releases, releases.strip_html)."""
     hashes = "#" * heading_level
     header = stash(
         '<div class="claim-meta">'
@@ -250,6 +252,7 @@ def claim_panel(
         f'<div class="claim-panel claim-panel--{claim.verdict}" data-claim="{claim.id}" style="{size}" markdown>\n\n'
         f"{header}\n\n{quote}\n{{ .claim-quote }}\n\n"
         f'<p class="claim-explanation" markdown>**{VERDICT[claim.verdict].label}.** {claim.explanation}</p>\n\n'
+        f"{stash(releases) + chr(10) * 2 if releases else ''}"
         f'<div class="claim-evidence" markdown>\n\n{tabs}\n</div>\n\n'
         f"{shared}"
         f"{sources_markdown(claim)}\n"

@@ -38,6 +38,8 @@ KINDS = {
         Kind("outdated-claims", True, "none", "the claims judged outdated, each with its newest source"),
         Kind("decision-guide", True, "none", "data/decision-guide.yaml as a table"),
         Kind("differences-table", True, "none", "the page's claims that carry a 'difference', as a table"),
+        Kind("version-matrix", True, "none", "every claim's outcome on every tested release, by section"),
+        Kind("version-runs", True, "none", "the version-matrix runs: versions, dates, libraries left out"),
         Kind("value", False, "required", "a value a notebook cell recorded (its name)"),
         Kind("claim-count", False, "none", "how many claims the registry holds"),
         Kind("verdict-count", False, "required", "how many claims have this verdict"),

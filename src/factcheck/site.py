@@ -31,6 +31,7 @@ from .page_weight import Figures
 from .placement import Placement, place_claims
 from .project import Project
 from .registry import Claim, Registry, load_registry
+from .releases import Mark, Matrix, claim_releases, current_hashes, matrix_html, runs_html, strip_html
 from .vocabulary import FRAMEWORK_IDS, LABELS, SHARED, VERDICTS
 
 VALUE_SHORTCODE = re.compile(r"<!--\s*value:\s*([\w.-]+)\s*-->")  # also allowed in explanations
@@ -101,6 +102,19 @@ class Site:
     guide: list[GuideRow] | None
     repo_url: str | None = None
     figures: Figures = field(default_factory=Figures)
+    matrix: Matrix = field(default_factory=lambda: Matrix({}))
+    hashes: dict[str, str] = field(default_factory=dict)  # notebook -> code hash (stale matrix runs)
+
+    def release_marks(self, claim: Claim) -> dict[str, list[Mark]]:
+        """Each side's outcome on every tested release of its framework (the version matrix)."""
+        return {
+            side: self.matrix.marks(
+                claim.id, side, claim.evidence[side].notebook, self.hashes.get(claim.evidence[side].notebook)
+            )
+            if side in self.matrix.runs
+            else []
+            for side in FRAMEWORK_IDS
+        }
 
     @property
     def registry(self) -> Registry:
@@ -177,6 +191,7 @@ class Site:
                         for s in claim.sources
                     ],
                     "versions": {k: v for k, v in newest["versions"].items() if v},
+                    "releases": claim_releases(self.release_marks(claim)),
                     "verified_on": newest["executed_at"][:10],
                 }
             )
@@ -234,6 +249,8 @@ def assemble(sources: Sources, pages: dict[str, str], site_url: str | None = Non
     if placement.uses("decision-guide"):
         guide = load_decision_guide(project.root / "data" / "decision-guide.yaml", registry)
     site = Site(sources, executed, records, values, placement, evidence, guide, repo_url)
+    site.matrix = Matrix.load(project.root / "data" / "version-matrix")
+    site.hashes = current_hashes(sources.notebooks)
     verify(site)
     return site
 
@@ -319,13 +336,25 @@ class PageContext:
     def placed(self) -> dict[str, str]:
         return self.site.placement.page_of
 
+    def url_to(self, page: str) -> str:
+        """Another page (relative to docs/) as a URL relative to this page's URL, for raw HTML."""
+        target = page.removesuffix(".md")
+        target = "" if target == "index" else target + "/"
+        url_dir = posixpath.dirname(self.url) if self.url is not None else posixpath.dirname(self.page)
+        return posixpath.relpath(target or ".", url_dir or ".") + "/"
+
 
 def _claim(ctx: PageContext, arg: str, stash) -> str:
     site = ctx.site
     claim = site.registry[arg]
     links = {fw: ctx.link(f"notebooks/{ev.notebook}") for fw, ev in claim.evidence.items()}
+    releases = None
+    if not site.matrix.empty:
+        releases = strip_html(claim.id, site.release_marks(claim), ctx.url_to(VERSIONS_PAGE))
     claim = dataclasses.replace(claim, explanation=site.explanation(claim))
-    return render.claim_panel(claim, site.evidence[arg], links, stash, repo_url=site.repo_url, figure=ctx.figure)
+    return render.claim_panel(
+        claim, site.evidence[arg], links, stash, repo_url=site.repo_url, figure=ctx.figure, releases=releases
+    )
 
 
 def _value(ctx: PageContext, arg: str, stash) -> str:
@@ -358,6 +387,24 @@ def _guide(ctx: PageContext, arg, stash) -> str:
     return render.decision_guide(ctx.site.guide or [], ctx.placed, ctx.link)
 
 
+VERSIONS_PAGE = "versions.md"
+
+
+def _version_matrix(ctx: PageContext, arg, stash) -> str:
+    site = ctx.site
+    by_section: dict[str, list[Claim]] = {}
+    for claim in sorted(site.registry, key=lambda c: (c.section.order, c.id)):
+        by_section.setdefault(claim.section.id, []).append(claim)
+
+    def link(claim: Claim) -> str:
+        return f"{ctx.url_to(site.placement.get(claim.id))}#{claim.id}"
+
+    tables = matrix_html(site.registry.sections, by_section, site.release_marks, link)
+    return "\n\n".join(
+        f"## {section.title} {{ #versions-{section.id} }}\n\n{stash(table)}" for section, table in tables
+    )
+
+
 RESOLVERS: dict[str, Callable[[PageContext, str | None, Callable], str]] = {
     "claim": _claim,
     "value": _value,
@@ -368,4 +415,6 @@ RESOLVERS: dict[str, Callable[[PageContext, str | None, Callable], str]] = {
     "differences-table": _differences,
     "claim-count": lambda ctx, arg, stash: str(len(ctx.site.registry)),
     "verdict-count": lambda ctx, arg, stash: str(sum(1 for c in ctx.site.registry if c.verdict == arg)),
+    "version-matrix": _version_matrix,
+    "version-runs": lambda ctx, arg, stash: stash(runs_html(ctx.site.matrix)),
 }
