@@ -588,8 +588,23 @@ def execute_notebooks(rels: list[str], out_dir: Path, jobs: int = 2, notebooks_d
 
 
 class Run:
-    def __init__(self, framework: str, minor: str, version: str, pypi: dict, out_dir: Path = OUT_DIR):
+    def __init__(
+        self,
+        framework: str,
+        minor: str,
+        version: str,
+        pypi: dict,
+        out_dir: Path = OUT_DIR,
+        newest: bool = False,
+        keep_executed: Path | None = None,
+    ):
+        """A run of every evidence notebook with ``framework`` at ``version``. ``newest``: the
+        drift run (`make test-latest`): the other framework at its newest release too (falling
+        back to the pin, then older, when it does not install beside), recorded as kind
+        "drift"; ``keep_executed``: keep the executed copies there (notebooks/<rel>) for the
+        drift report's comparison of printed text."""
         self.framework, self.minor, self.version = framework, minor, version
+        self.newest, self.keep_executed = newest, keep_executed
         self.spec = FRAMEWORKS[framework]
         self.other = OTHER[framework]
         self.other_spec = FRAMEWORKS[self.other]
@@ -657,6 +672,10 @@ class Run:
         pin = self.lock[canonical(package)]
         minors = newest_per_minor(releases(package, self.pypi.get(package)), self.other_spec["first"])
         older = [v for v in minors.values() if _version_key(v) < _version_key(pin)]
+        if self.newest:
+            newest = releases(package, self.pypi.get(package))[-1]
+            if newest != pin:
+                return [newest, pin, *sorted(older, key=_version_key, reverse=True)]
         return [pin, *sorted(older, key=_version_key, reverse=True)]
 
     def build_core(self, pip: Pip, log) -> tuple[dict, list[str]]:
@@ -870,6 +889,9 @@ class Run:
                     )
                     if proc.returncode != 0:
                         self.notes.append(f"the notebook worker exited with {proc.returncode}")
+                    if self.keep_executed is not None:  # the drift report compares their printed text
+                        shutil.rmtree(self.keep_executed / "notebooks", ignore_errors=True)
+                        shutil.copytree(tmp, self.keep_executed / "notebooks")
                     for rel in rels:
                         rec_path = (tmp / rel).with_suffix(".json")
                         if not rec_path.is_file():
@@ -914,9 +936,9 @@ class Run:
                 "tensorflow": environment.packages.get("tensorflow-cpu") or environment.packages.get("tensorflow"),
             }
         result = RunResult(
-            kind="matrix",
-            framework=self.framework,
-            requested=self.minor,
+            kind="drift" if self.newest else "matrix",
+            framework="all" if self.newest else self.framework,
+            requested="newest" if self.newest else self.minor,
             got=got,
             date=dt.date.today().isoformat(),
             status=status,
@@ -1038,6 +1060,25 @@ def reclassify(out_dir: Path, framework: str | None = None, version: str | None 
     return 0
 
 
+def newest_run(runs, pypi, target: Path, keep_executed: Path | None) -> int:
+    """The drift run: the newest torch release, TensorFlow at its newest (see ``Run``)."""
+    from factcheck.results import write_result
+
+    fw, minor, version = [r for r in runs if r[0] == "torch"][-1]
+    run = Run(fw, minor, version, pypi, target.parent, newest=True, keep_executed=keep_executed)
+    run.name = "newest"
+    run.env_dir = ENVS / "newest"
+    run.python = run.env_dir / "bin" / "python"
+    result = run.execute()
+    write_result(result, target)
+    c = result.counts()
+    say(
+        "newest",
+        f"{result.status}: {c['holds']} holds, {c['fails']} fails, {c['could-not-run']} could not run -> {target}",
+    )
+    return 0 if result.status == "complete" else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
@@ -1058,6 +1099,12 @@ def main(argv: list[str] | None = None) -> int:
         help="judge existing result files again from their recorded cell errors (no execution)",
     )
     parser.add_argument("--out-dir", default=str(OUT_DIR))
+    parser.add_argument(
+        "--newest",
+        metavar="RESULT",
+        help="the drift run: both frameworks at their newest releases; write its result to RESULT",
+    )
+    parser.add_argument("--keep-executed", help="with --newest: keep the executed notebooks in this folder")
     parser.add_argument("--max-runs", type=int, default=0, help="stop after this many runs (0: all)")
     args = parser.parse_args(argv)
 
@@ -1072,6 +1119,8 @@ def main(argv: list[str] | None = None) -> int:
         return reclassify(out_dir, args.framework, args.version)
     pypi = {p: fetch_json(p) for p in ("torch", "torchvision", "tensorflow-cpu", "keras")}
     runs = plan(pypi)
+    if args.newest:
+        return newest_run(runs, pypi, Path(args.newest), Path(args.keep_executed) if args.keep_executed else None)
     if args.framework:
         runs = [r for r in runs if r[0] == args.framework]
     if args.version:

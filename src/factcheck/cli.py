@@ -60,7 +60,7 @@ def _drift(sources: pipeline.Sources, project: Project, args) -> int:
     report = drift_report(
         sources.registry,
         RunTree.load(project.executed_dir),
-        RunTree.load(args.latest, args.run_report),
+        RunTree.load(args.latest, args.run_report, args.run_result),
         dt.date.today().isoformat(),
     )
     md, js = write_report(report, args.out)
@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     dr = sub.add_parser("drift", help="compare a run on the newest releases with the pinned run")
     dr.add_argument("--latest", type=Path, required=True, help="executed folder of the newest-release run")
     dr.add_argument("--run-report", type=Path, help="that run's report (from execute --report)")
+    dr.add_argument("--run-result", type=Path, help="that run's result in the version matrix's format")
     dr.add_argument("--out", type=Path, default=Path("build/drift"), help="where drift.md and drift.json go")
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k) for k in ("cache_dir", "executed_dir") if getattr(args, k, None)}
