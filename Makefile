@@ -35,9 +35,9 @@ execute: notebooks
 build: execute
 	$(BIN)/mkdocs build --strict
 
-## serve: build and serve on 127.0.0.1:8000, rebuilding on edits
+## serve: build and serve on 127.0.0.1:8000, rebuilding on edits to docs/, claims/, notebooks/, data/
 serve: execute
-	SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+	SITE_URL=http://127.0.0.1:8000/ FACTCHECK_SYNC=1 $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 ## test: set up (timed), then lint and every test (timed); pytest collecting nothing (exit 5) fails
 test:
@@ -53,16 +53,12 @@ test:
 test-fast: setup
 	$(BIN)/python -m pytest -m "not site and not browser and not rerun"
 
-## test-latest: every notebook on the newest releases (requirements-latest.in, unpinned, in
-## .venv-latest), then a drift report against the pinned run: build/drift/drift.md and .json
+## test-latest: every notebook on the newest releases (both frameworks and every evidence library,
+## resolved core-first by tools/matrix.py, which says which package is held back and why), then a
+## drift report against the pinned run: build/drift/drift.md and .json, build/drift/newest.json
 test-latest: execute
-	$(PYTHON) -m venv .venv-latest
-	.venv-latest/bin/python -m pip install --quiet --upgrade pip==25.3
-	.venv-latest/bin/python -m pip install --quiet --upgrade -r requirements-latest.in
-	.venv-latest/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	.venv-latest/bin/python -m factcheck execute --cache-dir .cache/factcheck-latest \
-	  --executed-dir build/latest --report build/latest/run-report.json || true
-	$(BIN)/python -m factcheck drift --latest build/latest --run-report build/latest/run-report.json --out build/drift
+	$(BIN)/python tools/matrix.py --newest build/drift/newest.json --keep-executed build/latest; \
+	$(BIN)/python -m factcheck drift --latest build/latest --run-result build/drift/newest.json --out build/drift
 
 ## lab: JupyterLab on the notebooks, in the same environment
 lab: setup
@@ -106,6 +102,12 @@ check: setup
 
 lint: setup
 	$(BIN)/ruff check src tests notebooks tools bench
+
+## matrix: the version matrix (tools/matrix.py): every run whose data/version-matrix/ file is missing,
+## or one with FRAMEWORK=torch VERSION=2.3 (FORCE=1 redoes an existing one); minutes of both cores per run
+.PHONY: matrix
+matrix: setup
+	$(BIN)/python tools/matrix.py $(if $(FRAMEWORK),--framework $(FRAMEWORK)) $(if $(VERSION),--version $(VERSION)) $(if $(FORCE),--force)
 
 ## lock: re-resolve requirements.in into requirements.lock (then commit both)
 lock:

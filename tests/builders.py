@@ -80,6 +80,18 @@ BASIC = [
 ]
 
 
+def build_site(root: Path, pages: dict[str, str] | None = None, repo_url: str | None = None, execute: bool = True):
+    """load -> execute -> assemble, as a site build does (``pages``: the project's docs/ by default)."""
+    from factcheck import Project, assemble, load
+    from factcheck import execute as run
+    from factcheck.placement import scan_pages
+
+    sources = load(Project.at(root))
+    if execute:
+        run(sources, progress=lambda line: None).raise_for_failures()
+    return assemble(sources, pages if pages is not None else scan_pages(Path(root) / "docs"), repo_url=repo_url)
+
+
 class DemoProject:
     """A project tree in ``root`` with one section, one page and notebooks under demo/."""
 
@@ -132,4 +144,6 @@ class DemoProject:
         shutil.copytree(REPO / "overrides", self.root / "overrides", dirs_exist_ok=True)
         shutil.copytree(REPO / "docs" / "assets", self.root / "docs" / "assets", dirs_exist_ok=True)
         (self.root / "docs" / "index.md").write_text("# Home { #home }\n\nSee [the demo](demo.md).\n")
+        for watched in ("data", "overrides"):  # mkdocs.yml's `watch` list must exist
+            (self.root / watched).mkdir(exist_ok=True)
         return self

@@ -21,7 +21,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 # Containers the browser may skip while they are off screen (see panels.css).
-SKIPPABLE = (".claim-panel", ".jupyter-wrapper .jp-Cell")
+SKIPPABLE = (".claim-panel", ".jupyter-wrapper .jp-Cell", ".version-matrix")
 
 
 @dataclass(frozen=True)

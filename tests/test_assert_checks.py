@@ -5,9 +5,9 @@ declared data file. Each form has a bad fixture; the build names claim, notebook
 from __future__ import annotations
 
 import pytest
-from builders import BASIC, claim
+from builders import BASIC, build_site, claim
 
-from factcheck import Engine, EvidenceError, Project
+from factcheck import EvidenceError
 from factcheck.evidence_checks import NotebookCode, constant_asserts, framework_linked
 
 FILLED_UNDER_A_CONDITION = "import keras\nfor n in (8, 9):\n    if keras.layers:\n        pads[n] = (0, 1)"
@@ -83,33 +83,31 @@ def test_an_assert_unrelated_to_the_framework_is_not_linked(framework, cells, ev
     assert not framework_linked(code, framework, [(len(cells), evidence)])
 
 
-def _build(demo, tf_cell: str, torch_cell: str) -> Engine:
+def _build(demo, tf_cell: str, torch_cell: str):
     demo.write_notebook(
         "demo/basic.ipynb",
         [("md", "# Demo"), BASIC[1], ("code", tf_cell, ["tf-check"]), ("code", torch_cell, ["pt-check"])],
     )
     demo.write_claims([claim("demo-weak")])
-    eng = Engine(Project.at(demo.root), progress=lambda line: None)
-    eng.execute().raise_for_failures()
-    return eng
+    demo.write_page("# Demo { #demo }\n\n<!-- claim: demo-weak -->\n")
+    return lambda: build_site(demo.root)
 
 
 def test_a_build_with_a_constant_assert_fails_naming_claim_notebook_cell_and_assert(demo):
-    eng = _build(demo, "year = 2015\nassert year == 2015", BASIC[3][1])
+    build = _build(demo, "year = 2015\nassert year == 2015", BASIC[3][1])
     with pytest.raises(EvidenceError) as err:
-        eng.verify_evidence()
+        build()
     message = str(err.value)
-    assert (
-        "claim 'demo-weak' (tensorflow): notebooks/demo/basic.ipynb cell 4 ('tf-check'): `assert year == 2015`"
-        in message
-    )
+    # cell 5: after the title, the banner, the Colab cell and the setup cell
+    where = "claim 'demo-weak' (tensorflow): notebooks/demo/basic.ipynb cell 5 ('tf-check')"
+    assert f"{where}: `assert year == 2015`" in message
     assert "only compares values typed in the notebook" in message
 
 
 def test_a_build_whose_side_never_touches_its_framework_fails_naming_the_side(demo):
-    eng = _build(demo, BASIC[2][1].replace("tensorflow-cpu", "numpy"), BASIC[3][1])
+    build = _build(demo, BASIC[2][1].replace("tensorflow-cpu", "numpy"), BASIC[3][1])
     with pytest.raises(EvidenceError) as err:
-        eng.verify_evidence()
+        build()
     message = str(err.value)
     assert "claim 'demo-weak' (tensorflow): notebooks/demo/basic.ipynb: none of the asserts in 'tf-check'" in message
     assert "depends on a call into TensorFlow" in message and "(pytorch)" not in message
@@ -117,6 +115,5 @@ def test_a_build_whose_side_never_touches_its_framework_fails_naming_the_side(de
 
 def test_the_basic_fixture_passes_both_checks(demo):
     demo.basic()
-    eng = Engine(Project.at(demo.root), progress=lambda line: None)
-    eng.execute().raise_for_failures()
-    eng.verify_evidence()
+    site = build_site(demo.root)
+    assert [c.tag for c in site.evidence["demo-basic-claim"]["tensorflow"]] == ["tf-check"]

@@ -18,11 +18,10 @@ def page(browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = []  # each test asserts this stays empty
+    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
     yield page
     context.close()
-    assert not errors, f"JavaScript errors: {errors}"
 
 
 def test_paradigm_page_shows_both_frameworks_side_by_side_with_outputs(page, base_url):
@@ -39,6 +38,7 @@ def test_paradigm_page_shows_both_frameworks_side_by_side_with_outputs(page, bas
     assert blocks.nth(1).locator(".nb-outputs").first.is_visible()
     page.screenshot(path=str(SHOTS / "paradigm-light-1280.png"), full_page=False)
     page.screenshot(path=str(SHOTS / "paradigm-light-1280-full.png"), full_page=True)
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
 
 
 def test_dark_mode_switch_recolours_the_page(page, base_url):
@@ -50,6 +50,7 @@ def test_dark_mode_switch_recolours_the_page(page, base_url):
     assert background != "rgb(255, 255, 255)"
     page.locator(".claim-panel").first.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "paradigm-dark-1280.png"))
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
 
 
 def test_a_claim_permalink_lands_on_that_claim(page, base_url):
@@ -61,6 +62,7 @@ def test_a_claim_permalink_lands_on_that_claim(page, base_url):
     box = heading.bounding_box()
     assert box is not None and 0 <= box["y"] < 400, f"claim heading at y={box and box['y']}"
     page.screenshot(path=str(SHOTS / "paradigm-permalink.png"))
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
 
 
 def test_fw_parameter_opens_the_pytorch_tab_on_a_phone(browser, base_url):
@@ -104,10 +106,20 @@ def test_search_finds_a_claim_by_its_words(page, base_url):
     hrefs = page.locator(".md-search-result__item a").evaluate_all("els => els.map(e => e.href)")
     assert any("/paradigm/" in h for h in hrefs), hrefs
     page.screenshot(path=str(SHOTS / "search.png"))
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
 
 
-@pytest.mark.parametrize("words", ["LiteRT", "CartPole"])
-def test_search_lists_the_section_page_with_the_verdict_first(page, base_url, words):
+@pytest.mark.parametrize(
+    ("words", "section"),
+    [
+        ("LiteRT", None),
+        ("CartPole", "use-cases"),
+        ("batchnorm momentum", "porting"),
+        ("same padding", "porting"),
+        ("weight transpose", "porting"),
+    ],
+)
+def test_search_lists_the_section_page_with_the_verdict_first(page, base_url, words, section):
     page.goto(base_url)
     search = page.locator("input.md-search__input")
     search.click()
@@ -115,8 +127,11 @@ def test_search_lists_the_section_page_with_the_verdict_first(page, base_url, wo
     page.locator(".md-search-result__item a").first.wait_for(timeout=60000)
     hrefs = page.locator(".md-search-result__item > a").evaluate_all("els => els.map(e => e.href)")
     sections = [s.id for s in REGISTRY.sections]
-    first = hrefs[0].split(base_url, 1)[-1]
-    assert first.split("/")[0] in sections and "/notebooks/" not in hrefs[0], f"{words!r}: results {hrefs[:5]}"
+    first = hrefs[0].split(base_url, 1)[-1].split("/")[0]
+    assert first in sections and "/notebooks/" not in hrefs[0], f"{words!r}: results {hrefs[:5]}"
+    if section:
+        assert first == section, f"{words!r}: the {section} page should come first, not {hrefs[0]}"
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
 
 
 def test_a_notebook_page_reached_by_instant_navigation_keeps_its_styles(page, base_url):
@@ -128,3 +143,4 @@ def test_a_notebook_page_reached_by_instant_navigation_keeps_its_styles(page, ba
     # JupyterLab's prompt styles come from the page's own (purged) stylesheet.
     assert "monospace" in prompt.evaluate("el => getComputedStyle(el).fontFamily")
     assert page.evaluate("document.querySelectorAll('.jupyter-wrapper style, article style').length") >= 1
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"

@@ -42,9 +42,8 @@ def test_a_claim_whose_evidence_now_fails_is_reported_with_cell_and_error(demo):
     report = report_for(demo, failing)
     row = report["claims"][0]
     assert row["status"] == "fails"
-    assert (
-        "notebooks/demo/basic.ipynb cell 4" in row["details"][0]
-    )  # after the title and the Colab cell and "the API was removed" in row["details"][0]
+    # cell 4: after the title, the Colab cell and the setup cell
+    assert "notebooks/demo/basic.ipynb cell 4" in row["details"][0] and "the API was removed" in row["details"][0]
     assert report["counts"]["fails"] == 1
     text = drift_markdown(report)
     assert "**demo-drift-claim** (demo, verdict holds): fails" in text

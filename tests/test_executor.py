@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from builders import BASIC, claim
 
-from factcheck import Engine, ExecutionError, Project
+from factcheck import ExecutionError, Project, execute, load
 from factcheck.executor import Executor, select_shard
 
 FAILING = [
@@ -30,8 +30,11 @@ HANGING = [
 ]
 
 
-def engine(demo, **kwargs):
-    return Engine(Project.at(demo.root), progress=lambda line: None, **kwargs)
+def execute_project(demo):
+    """Load and execute the demo project as a build does; failures raise ExecutionError."""
+    report = execute(load(Project.at(demo.root)), progress=lambda line: None)
+    report.raise_for_failures()
+    return report
 
 
 def project_with(demo, name, cells, cid, timeout=None):
@@ -42,13 +45,13 @@ def project_with(demo, name, cells, cid, timeout=None):
         nbformat.write(nb, path)
     demo.write_claims([claim(cid, notebook=f"demo/{name}.ipynb")])
     demo.write_page(f"# Demo {{ #demo }}\n\n<!-- claim: {cid} -->\n")
-    return engine(demo)
+    return lambda: execute_project(demo)
 
 
 def test_a_raising_cell_names_notebook_cell_claim_and_error(demo):
-    eng = project_with(demo, "failing", FAILING, "demo-failing-claim")
+    run = project_with(demo, "failing", FAILING, "demo-failing-claim")
     with pytest.raises(ExecutionError) as err:
-        eng.execute()
+        run()
     message = str(err.value)
     assert "notebooks/demo/failing.ipynb: cell 4 raised" in message  # title, Colab cell, setup, failing cell
     assert "claims: demo-failing-claim" in message
@@ -58,9 +61,9 @@ def test_a_raising_cell_names_notebook_cell_claim_and_error(demo):
 
 
 def test_a_dead_kernel_is_reported_with_the_notebook_that_died(demo):
-    eng = project_with(demo, "dying", DYING, "demo-dying-claim")
+    run = project_with(demo, "dying", DYING, "demo-dying-claim")
     with pytest.raises(ExecutionError) as err:
-        eng.execute()
+        run()
     failure = err.value.failures[0]
     assert failure.kind == "dead-kernel"
     assert failure.notebook == "demo/dying.ipynb"
@@ -69,9 +72,9 @@ def test_a_dead_kernel_is_reported_with_the_notebook_that_died(demo):
 
 
 def test_a_hanging_cell_times_out_with_its_cell_named(demo):
-    eng = project_with(demo, "hanging", HANGING, "demo-hanging-claim", timeout=3)
+    run = project_with(demo, "hanging", HANGING, "demo-hanging-claim", timeout=3)
     with pytest.raises(ExecutionError) as err:
-        eng.execute()
+        run()
     failure = err.value.failures[0]
     assert failure.kind == "timeout" and failure.cell == 5
     assert "notebooks/demo/hanging.ipynb: cell 5 timed out (claims: demo-hanging-claim)" in failure.message
@@ -79,9 +82,9 @@ def test_a_hanging_cell_times_out_with_its_cell_named(demo):
 
 def test_an_untagged_setup_cell_failure_names_every_claim_of_the_notebook(demo):
     cells = [("md", "# Setup fails"), ("code", "import not_a_real_module_here"), *BASIC[2:]]
-    eng = project_with(demo, "setup", cells, "demo-setup-claim")
+    run = project_with(demo, "setup", cells, "demo-setup-claim")
     with pytest.raises(ExecutionError, match=r"cell 3 raised \(claims: demo-setup-claim\): ModuleNotFoundError"):
-        eng.execute()
+        run()
 
 
 def test_failed_notebooks_are_not_cached_and_others_still_run(demo):
@@ -138,8 +141,7 @@ def test_cache_misses_when_a_declared_data_file_changes(demo):
 
 def test_execution_record_holds_versions_machine_and_date(demo):
     demo.basic()
-    eng = engine(demo)
-    eng.execute()
+    execute_project(demo)
     record = json.loads(Project.at(demo.root).record_path("demo/basic.ipynb").read_text())
     assert record["versions"]["python"].count(".") == 2
     assert record["machine"]["cores"] >= 1 and record["machine"]["cpu"]
@@ -178,7 +180,7 @@ def test_machine_paths_and_addresses_never_reach_the_outputs(demo):
 
 
 def test_scrubbing_hides_per_run_names_and_is_idempotent():
-    from factcheck.executor import sanitize_text
+    from factcheck.sanitize import sanitize_text
 
     paths = [("/tmp", "$TMPDIR")]
     raw = "> /tmp/ipykernel_13520/1795322581.py(7)f()\nsaved to /tmp/tmpab12cd34/model at 0x7f3a2b1c9d80"

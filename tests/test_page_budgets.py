@@ -24,6 +24,8 @@ BUDGETS = {
     "section": {"elements": 5_500, "laid_out_at_load": 1_000, "html_gzip": 50_000},
     "notebook": {"elements": 4_600, "laid_out_at_load": 650, "html_gzip": 45_000},
     "other": {"elements": 1_500, "laid_out_at_load": 1_000, "html_gzip": 30_000},
+    # The Versions page: every claim by every tested release (26 runs x 73 claims), one cell each.
+    "versions": {"elements": 4_000, "laid_out_at_load": 1_000, "html_gzip": 40_000},
 }
 SECTIONS = {s.id for s in load_registry(REPO / "claims").sections}
 EVERY_PAGE = {
@@ -44,6 +46,8 @@ def _kind(site, page) -> str:
         return "notebook"
     if rel in SECTIONS:
         return "section"
+    if rel == "versions":
+        return "versions"
     return "other"
 
 

@@ -4,7 +4,7 @@ import pytest
 from builders import BASIC, claim
 
 from factcheck import PageError, load_registry
-from factcheck.pages import claim_pages, scan_pages
+from factcheck.placement import claim_pages, scan_pages
 from factcheck.shortcodes import find_shortcodes
 
 

@@ -2,20 +2,20 @@
 
 import markdown
 import pytest
-from builders import BASIC, TF_ASSERT, TORCH_ASSERT
+from builders import TF_ASSERT, TORCH_ASSERT, build_site
 
-from factcheck import Engine, EvidenceError, Project
+from factcheck import EvidenceError
 from factcheck.extract import EvidenceCell
-from factcheck.mkdocs_plugin import tidy_notebook_page
+from factcheck.notebook_page import tidy_notebook_page
 from factcheck.render import output_html, outputs_html, provenance
 from factcheck.shortcodes import ShortcodeExtension
 
 
-def render_page(eng, text: str, page: str = "demo.md") -> str:
-    """Markdown -> HTML with the site's extensions and the engine's shortcodes."""
+def render_page(site, text: str, page: str = "demo.md") -> str:
+    """Markdown -> HTML with the site's extensions and the site's shortcodes."""
     md = markdown.Markdown(
         extensions=[
-            ShortcodeExtension(lambda k, a, s: eng.resolver(page)(k, a, s)),
+            ShortcodeExtension(lambda k, a, s: site.resolver(page)(k, a, s)),
             "attr_list",
             "md_in_html",
             "admonition",
@@ -77,10 +77,8 @@ def test_provenance_names_versions_date_and_cpu():
 
 def test_panel_markdown_becomes_heading_badge_tabs_and_outputs(demo):
     demo.basic()
-    eng = Engine(Project.at(demo.root), progress=lambda line: None)
-    eng.execute()
-    eng.check_pages({"demo.md": (demo.root / "docs" / "demo.md").read_text()})
-    html = render_page(eng, "<!-- claim: demo-basic-claim -->\n\n<!-- provenance -->\n")
+    site = build_site(demo.root)
+    html = render_page(site, "<!-- claim: demo-basic-claim -->\n\n<!-- provenance -->\n")
     assert '<h3 class="claim-title" id="demo-basic-claim">' in html
     assert "verdict-badge--holds" in html
     assert '<label for="fw-demo-basic-claim-tensorflow">TensorFlow</label>' in html
@@ -100,10 +98,6 @@ def test_notebook_page_outputs_are_wrapped_for_search_exclusion():
     assert '<section class="nb-search-excluded" data-search-exclude=""><div class="jp-OutputArea">' in wrapped
 
 
-def test_basic_fixture_has_tagged_evidence():
-    assert [c[2] for c in BASIC if len(c) > 2] == [["tf-check"], ["pt-check"]]
-
-
 def test_shared_cells_render_full_width_under_the_columns(demo):
     from builders import claim
 
@@ -120,11 +114,8 @@ def test_shared_cells_render_full_width_under_the_columns(demo):
     entry["evidence"]["both"] = {"notebook": "demo/basic.ipynb", "cells": ["both-plot"]}
     demo.write_claims([entry])
     demo.write_page("# Demo { #demo }\n\n<!-- claim: demo-shared -->\n")
-    eng = Engine(Project.at(demo.root), progress=lambda line: None)
-    eng.execute()
-    eng.check_pages({"demo.md": (demo.root / "docs" / "demo.md").read_text()})
-    eng.verify_evidence()  # the shared cell needs no assert of its own
-    html = render_page(eng, "<!-- claim: demo-shared -->\n")
+    site = build_site(demo.root)
+    html = render_page(site, "<!-- claim: demo-shared -->\n")
     assert html.index('class="claim-evidence"') < html.index('class="claim-shared"') < html.index("one figure for both")
 
 
@@ -154,16 +145,14 @@ def test_values_in_an_explanation_come_from_the_cell_that_recorded_them(demo):
     broken = claim("demo-broken", explanation="The file is <!-- value: demo-nothing --> small. Oops.")
     demo.write_claims([entry])
     demo.write_page("# Demo { #demo }\n\n<!-- claim: demo-valued -->\n")
-    eng = Engine(Project.at(demo.root), progress=lambda line: None)
-    eng.execute().raise_for_failures()
-    eng.verify_evidence()
-    assert "The file is 21.1 KB small." in render_page(eng, "<!-- claim: demo-valued -->\n")
-    assert eng.claims_json(lambda page: page)["claims"][0]["explanation"].startswith("The file is 21.1 KB small.")
+    site = build_site(demo.root)
+    assert "The file is 21.1 KB small." in render_page(site, "<!-- claim: demo-valued -->\n")
+    assert site.claims_json(lambda page: page)["claims"][0]["explanation"].startswith("The file is 21.1 KB small.")
 
     demo.write_claims([entry, broken])
-    eng = Engine(Project.at(demo.root), progress=lambda line: None)
+    demo.write_page("# Demo { #demo }\n\n<!-- claim: demo-valued -->\n\n<!-- claim: demo-broken -->\n")
     with pytest.raises(EvidenceError, match=r"demo.yaml: claim 'demo-broken': explanation names value 'demo-nothing'"):
-        eng.verify_evidence()
+        build_site(demo.root)
 
 
 def test_a_differences_table_takes_each_default_from_a_recorded_value(demo):
@@ -191,22 +180,18 @@ def test_a_differences_table_takes_each_default_from_a_recorded_value(demo):
     origin = {"title": "Framework docs: a layer", "url": "https://example.org/docs/layer"}
     demo.write_claims([claim("demo-eps", difference=diff, origin=origin)])
     demo.write_page("# Demo { #demo }\n\n<!-- differences-table -->\n\n<!-- claim: demo-eps -->\n")
-    eng = Engine(Project.at(demo.root), progress=lambda line: None)
-    eng.execute().raise_for_failures()
-    eng.check_pages({"demo.md": (demo.root / "docs" / "demo.md").read_text()})
-    eng.verify_evidence()
-    html = render_page(eng, "<!-- differences-table -->\n\n<!-- claim: demo-eps -->\n")
+    site = build_site(demo.root)
+    html = render_page(site, "<!-- differences-table -->\n\n<!-- claim: demo-eps -->\n")
     assert "<td>Epsilon</td><td><code>0.001</code></td><td><code>1e-05</code></td>" in html.replace("\n", "")
     assert "Outputs differ by 0.25." in html
     assert '<a href="https://example.org/docs/layer">Framework docs: a layer</a> (beyond the article)' in html
 
     diff["pytorch"] = "demo-eps-missing"
     demo.write_claims([claim("demo-eps", difference=diff)])
-    eng = Engine(Project.at(demo.root), progress=lambda line: None)
     with pytest.raises(
         EvidenceError, match=r"claim 'demo-eps': field 'difference.pytorch' names value 'demo-eps-missing'"
     ):
-        eng.verify_evidence()
+        build_site(demo.root)
 
 
 def test_a_side_no_code_can_decide_says_so_and_need_not_assert(demo):
@@ -219,14 +204,12 @@ def test_a_side_no_code_can_decide_says_so_and_need_not_assert(demo):
     entry = claim("demo-opinion")
     entry["evidence"]["tensorflow"]["untestable"] = "Whether a framework is loved is an opinion, read from surveys."
     demo.write_claims([entry])
-    eng = Engine(Project.at(demo.root), progress=lambda line: None)
-    eng.execute().raise_for_failures()
-    eng.verify_evidence()  # the TensorFlow side carries no assert, and that is allowed
-    html = render_page(eng, "<!-- claim: demo-opinion -->\n")
+    demo.write_page("# Demo { #demo }\n\n<!-- claim: demo-opinion -->\n")
+    site = build_site(demo.root)
+    html = render_page(site, "<!-- claim: demo-opinion -->\n")
     assert "Judged from sources; no code can test this:</strong> Whether a framework is loved" in html
 
     del entry["evidence"]["tensorflow"]["untestable"]
     demo.write_claims([entry])
-    eng = Engine(Project.at(demo.root), progress=lambda line: None)
     with pytest.raises(EvidenceError, match="asserts anything"):
-        eng.verify_evidence()
+        build_site(demo.root)

@@ -133,4 +133,4 @@ def test_a_benchmark_notebook_without_fwbench_stops_at_once_with_instructions(si
     run = run_alone(short, "benchmark-start.ipynb", wheel=None, timeout=120)
     assert run.returncode != 0 and first_code < support
     assert "ModuleNotFoundError" in run.log and "pip install https://" in run.log and "make lab" in run.log, run.log
-    assert re.search(r"fwbench-[\w.+]+\.whl", run.log), "names the wheel the site publishes"
+    assert re.search(r"fwbench-[\w.+-]+\.whl", run.log), "names the wheel the site publishes"

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from builders import BASIC, REPO, TORCH_ASSERT, claim
 
-from factcheck import Engine, Project, RegistryError
+from factcheck import Project, RegistryError, load
 from factcheck.cli import main
 from factcheck.publish import Commit, banner_markdown, build_wheel, fwbench_version, with_banner
 from factcheck.support import COLAB_TAG, DATA_TAG, SUPPORT_TAG, stale, synced
@@ -66,14 +66,14 @@ def test_a_changed_data_file_makes_the_notebook_stale_and_the_build_says_run_mak
     (demo.root / "data" / "facts.yaml").write_text("answer: 42\n")
     demo.write_notebook("demo/basic.ipynb", BASIC, metadata={"depends": ["data/facts.yaml"]})
     demo.write_claims([claim("demo-basic-claim")])
-    Engine(Project.at(demo.root), progress=lambda line: None)  # in step: loads
+    load(Project.at(demo.root))  # in step: loads
     (demo.root / "data" / "facts.yaml").write_text("answer: 43\n")
     with pytest.raises(RegistryError, match=r"notebooks/demo/basic.ipynb: its generated cells .* run `make notebooks`"):
-        Engine(Project.at(demo.root), progress=lambda line: None)
+        load(Project.at(demo.root))
     assert main(["--root", str(demo.root), "sync", "--check"]) == 1
     assert main(["--root", str(demo.root), "sync"]) == 0
     assert main(["--root", str(demo.root), "sync", "--check"]) == 0
-    Engine(Project.at(demo.root), progress=lambda line: None)
+    load(Project.at(demo.root))
 
 
 def test_sync_leaves_authored_cells_alone_and_is_idempotent(demo):

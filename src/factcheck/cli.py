@@ -14,15 +14,17 @@ import json
 import sys
 from pathlib import Path
 
-from .engine import Engine
+from . import site as pipeline
 from .errors import FactcheckError
 from .notebooks import find_notebooks, outputs_present, read_notebook
-from .pages import claim_pages, scan_pages
+from .placement import place_claims, scan_pages
 from .project import Project
 
 
-def _execute(engine: Engine, args) -> int:
-    report = engine.executor.run(notebooks=args.notebooks or None, shard=args.shard, force=args.force)
+def _execute(sources: pipeline.Sources, args) -> int:
+    report = pipeline.execute(
+        sources, jobs=args.jobs, notebooks=args.notebooks or None, shard=args.shard, force=args.force
+    )
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report.as_json(), indent=2) + "\n")
@@ -39,8 +41,8 @@ def _execute(engine: Engine, args) -> int:
     return 0
 
 
-def _check(engine: Engine, project: Project) -> int:
-    claim_pages(scan_pages(project.docs_dir), engine.registry)
+def _check(sources: pipeline.Sources, project: Project) -> int:
+    place_claims(scan_pages(project.docs_dir), sources.registry)
     dirty = []
     for path in find_notebooks(project.notebooks_dir):
         cells = outputs_present(read_notebook(path))
@@ -48,17 +50,17 @@ def _check(engine: Engine, project: Project) -> int:
             dirty.append(f"notebooks/{project.rel_notebook(path)}: outputs stored in cells {[c + 1 for c in cells]}")
     if dirty:
         raise FactcheckError("notebooks must be stored without outputs (run nbstripout):\n" + "\n".join(dirty))
-    print(f"[factcheck] {len(engine.registry)} claims, pages and notebooks are consistent", file=sys.stderr)
+    print(f"[factcheck] {len(sources.registry)} claims, pages and notebooks are consistent", file=sys.stderr)
     return 0
 
 
-def _drift(engine: Engine, project: Project, args) -> int:
+def _drift(sources: pipeline.Sources, project: Project, args) -> int:
     from .drift import RunTree, drift_report, write_report
 
     report = drift_report(
-        engine.registry,
+        sources.registry,
         RunTree.load(project.executed_dir),
-        RunTree.load(args.latest, args.run_report),
+        RunTree.load(args.latest, args.run_report, args.run_result),
         dt.date.today().isoformat(),
     )
     md, js = write_report(report, args.out)
@@ -71,20 +73,9 @@ def _drift(engine: Engine, project: Project, args) -> int:
 
 def _sync(project: Project, args) -> int:
     """Rebuild the generated cells of every notebook (support.py); --check only reports."""
-    import nbformat
+    from .support import sync_notebooks
 
-    from .support import stale, synced
-
-    ctx = project.support_context()
-    out_of_date = []
-    for path in find_notebooks(project.notebooks_dir):
-        nb = read_notebook(path)
-        if not stale(nb, ctx):
-            continue
-        out_of_date.append(f"notebooks/{project.rel_notebook(path)}")
-        if not args.check:
-            new = synced(nb, ctx)
-            path.write_text(nbformat.writes(new) + "\n", encoding="utf-8")
+    out_of_date = [f"notebooks/{rel}" for rel in sync_notebooks(project, check=args.check)]
     verb = "out of date" if args.check else "rewritten"
     print(f"[factcheck] generated cells {verb}: {', '.join(out_of_date) or 'none'}", file=sys.stderr)
     return 1 if args.check and out_of_date else 0
@@ -110,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     dr = sub.add_parser("drift", help="compare a run on the newest releases with the pinned run")
     dr.add_argument("--latest", type=Path, required=True, help="executed folder of the newest-release run")
     dr.add_argument("--run-report", type=Path, help="that run's report (from execute --report)")
+    dr.add_argument("--run-result", type=Path, help="that run's result in the version matrix's format")
     dr.add_argument("--out", type=Path, default=Path("build/drift"), help="where drift.md and drift.json go")
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k) for k in ("cache_dir", "executed_dir") if getattr(args, k, None)}
@@ -117,13 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sync":  # runs before the engine's hygiene checks, which it repairs
         return _sync(project, args)
     try:
-        engine = Engine(project, jobs=getattr(args, "jobs", 2))
+        sources = pipeline.load(project)
         if args.command == "execute":
             args.notebooks = [n.removeprefix("notebooks/") for n in args.notebooks]
-            return _execute(engine, args)
+            return _execute(sources, args)
         if args.command == "drift":
-            return _drift(engine, project, args)
-        return _check(engine, project)
+            return _drift(sources, project, args)
+        return _check(sources, project)
     except FactcheckError as exc:
         print(f"[factcheck] {type(exc).__name__}:\n{exc}", file=sys.stderr)
         return 1

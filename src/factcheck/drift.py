@@ -16,7 +16,16 @@ from pathlib import Path
 
 from .extract import evidence_cells, load_executed
 from .notebooks import notebook_settings
+from .project import executed_notebook
 from .registry import Registry
+from .results import COULD_NOT_RUN, FAILS, RunResult, read_result
+
+# Packages worth a line in the drift report's version table (a newest run records every package).
+_TRACKED = {
+    "torch", "torchvision", "tensorflow-cpu", "tensorflow", "keras", "keras-hub", "numpy", "transformers", "jax",
+    "executorch", "litert-torch", "ai-edge-litert", "onnxruntime", "onnx", "onnxscript", "tf2onnx",
+    "scikit-learn", "skorch", "scikeras", "tensorboard", "gymnasium",
+}  # fmt: skip
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t]+")
@@ -27,25 +36,32 @@ STATUS_ORDER = {"fails": 0, "not-run": 1, "changed": 2, "measured": 3, "same": 4
 
 @dataclass
 class RunTree:
-    """One execution of the notebooks: where the executed copies are, and what failed."""
+    """One execution of the notebooks: where the executed copies are, and what failed: either the
+    engine's run report (notebook failures), or a run result in the version matrix's format
+    (results.py: every claim side judged holds / fails / could-not-run), as `make test-latest`
+    writes it."""
 
-    executed_dir: Path  # holds notebooks/<rel>.ipynb and .record.json files
+    executed_dir: Path  # holds notebooks/<rel>.ipynb (and, from the engine, .record.json files)
     failures: dict[str, dict]  # notebook -> {"cell": int | None, "error": str, "kind": str}
+    result: RunResult | None = None
 
     @classmethod
-    def load(cls, executed_dir: Path, run_report: Path | None = None) -> RunTree:
+    def load(cls, executed_dir: Path, run_report: Path | None = None, run_result: Path | None = None) -> RunTree:
         failures = {}
         if run_report and Path(run_report).is_file():
             for result in json.loads(Path(run_report).read_text())["results"]:
                 if result.get("failure"):
                     f = result["failure"]
                     failures[result["notebook"]] = {"cell": f["cell"], "error": f["error"], "kind": f["kind"]}
-        return cls(Path(executed_dir), failures)
+        result = read_result(Path(run_result)) if run_result else None
+        return cls(Path(executed_dir), failures, result)
 
     def notebook(self, rel: str) -> Path:
-        return self.executed_dir / "notebooks" / rel
+        return executed_notebook(self.executed_dir, rel)
 
     def versions(self) -> dict[str, str]:
+        if self.result is not None and self.result.environment is not None:
+            return dict(self.result.environment.packages)
         merged: dict[str, str] = {}
         for record in sorted(self.executed_dir.rglob("*.record.json")):
             merged.update({k: v for k, v in json.loads(record.read_text())["versions"].items() if v})
@@ -81,7 +97,17 @@ def claim_drift(registry: Registry, baseline: RunTree, latest: RunTree) -> list[
     rows = []
     for claim in registry:
         status, details = "same", []
+        judged = latest.result.claims.get(claim.id, {}) if latest.result is not None else {}
         for fw, ev in claim.evidence.items():
+            side = judged.get(fw)
+            if side is not None and side.outcome == FAILS:
+                status = "fails"
+                details.append(f"{fw}: notebooks/{ev.notebook} cell {side.cell}: {side.error}")
+                continue
+            if side is not None and side.outcome == COULD_NOT_RUN:
+                status = "not-run" if status != "fails" else status
+                details.append(f"{fw}: could not run: {side.reason.detail if side.reason else 'no reason recorded'}")
+                continue
             if ev.notebook in latest.failures:
                 f = latest.failures[ev.notebook]
                 status = "fails"
@@ -117,10 +143,28 @@ def claim_drift(registry: Registry, baseline: RunTree, latest: RunTree) -> list[
 
 def drift_report(registry: Registry, baseline: RunTree, latest: RunTree, date: str) -> dict:
     old, new = baseline.versions(), latest.versions()
-    versions = {k: {"pinned": old.get(k), "latest": new.get(k)} for k in sorted(set(old) | set(new))}
+    keys = (
+        sorted(set(old) | set(new))
+        if latest.result is None
+        else sorted(k for k in new if k.lower() in _TRACKED or k in old)
+    )
+    versions = {k: {"pinned": old.get(k), "latest": new.get(k)} for k in keys}
     claims = claim_drift(registry, baseline, latest)
     counts = {s: sum(1 for c in claims if c["status"] == s) for s in STATUS_ORDER}
-    return {"date": date, "versions": versions, "counts": counts, "claims": claims}
+    report = {"date": date, "versions": versions, "counts": counts, "claims": claims}
+    env = latest.result.environment if latest.result is not None else None
+    if env is not None:  # why a package is not at its newest release, what was left out
+        report["environment"] = {
+            "status": latest.result.status,
+            "not_newest": [
+                {"package": p.package, "got": p.got, "newest": p.newest, "reason": p.reason}
+                for p in env.frameworks
+                if p.got != p.newest
+            ],
+            "left_out": [{"package": item.package, "reason": item.reason} for item in env.left_out],
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in env.checks],
+        }
+    return report
 
 
 def drift_markdown(report: dict) -> str:
@@ -135,6 +179,14 @@ def drift_markdown(report: dict) -> str:
     for name, v in report["versions"].items():
         mark = "" if v["pinned"] == v["latest"] else " (changed)"
         lines.append(f"| {name} | {v['pinned'] or '-'} | {v['latest'] or '-'}{mark} |")
+    env = report.get("environment")
+    if env:
+        lines += ["", f"Environment of the newest run: {env['status']}."]
+        lines += [f"- {c['name']}: {'ok' if c['ok'] else 'BROKEN'} ({c['detail']})" for c in env["checks"]]
+        lines += [
+            f"- {p['package']} {p['got']}, not the newest {p['newest']}: {p['reason']}" for p in env["not_newest"]
+        ]
+        lines += [f"- left out: {item['package']}: {item['reason']}" for item in env["left_out"]]
     c = report["counts"]
     lines += [
         "",

@@ -1,4 +1,7 @@
-"""Static checks that a claim's asserts could fail if the claim were false.
+"""Checks that a claim's evidence ran and that its asserts could fail if the claim were false.
+
+``check_evidence_ran``: each evidence cell has an execution count and a recorded duration, no
+error output, some code, and each framework side asserts something.
 
 Executing a cell proves it ran; it does not prove its asserts test anything. Two common ways an
 assert proves nothing are caught here, by reading the notebook's code (Python's ``ast``):
@@ -20,6 +23,9 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+
+from .errors import EvidenceError
+from .extract import EvidenceCell
 
 # Top-level modules that belong to each framework's side (the framework and its ecosystem).
 FRAMEWORK_MODULES = {
@@ -110,6 +116,9 @@ class NotebookCode:
         self.trees = [_parse(s) for s in sources]
         self.bindings: dict[str, list[Binding]] = {}
         self.module_aliases: dict[str, str] = {}  # local name -> top-level module it imports
+        self._names_cache: dict[int, frozenset[str]] = {}
+        self._mention_cache: dict[tuple[int, str], bool] = {}
+        self._tainted: dict[str, set[str]] = {}
         for tree in self.trees:
             if tree is not None:
                 self._statements(tree.body, ())
@@ -277,26 +286,73 @@ class NotebookCode:
                 return True
         return False
 
+    # Caches keyed by id(): only for the binding trees, which live as long as this object.
+    def _names_in(self, node: ast.AST) -> frozenset[str]:
+        key = id(node)
+        if key not in self._names_cache:
+            self._names_cache[key] = frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
+        return self._names_cache[key]
+
+    def _mentions_cached(self, node: ast.AST, framework: str) -> bool:
+        key = (id(node), framework)
+        if key not in self._mention_cache:
+            self._mention_cache[key] = self._mentions(node, framework)
+        return self._mention_cache[key]
+
     def tainted_names(self, framework: str) -> set[str]:
-        """Names whose value depends on the framework or on a declared data file."""
+        """Names whose value depends on the framework or on a declared data file (computed once
+        per notebook and framework: every claim side of the notebook reuses it)."""
+        if framework in self._tainted:
+            return self._tainted[framework]
         tainted = set(self._sources(framework))
+        # Per name, the names its bindings read and whether a binding reads the framework directly.
+        reads: dict[str, set[str]] = {}
+        direct: set[str] = set()
+        for name, bindings in self.bindings.items():
+            reads[name] = set()
+            for binding in bindings:
+                for node in (n for n in (binding.value, *binding.control) if n is not None):
+                    reads[name] |= self._names_in(node)
+                    if name not in direct and self._mentions_cached(node, framework):
+                        direct.add(name)
+        tainted |= direct
         changed = True
         while changed:
             changed = False
-            for name, bindings in self.bindings.items():
-                if name in tainted:
-                    continue
-                for binding in bindings:
-                    nodes = [n for n in (binding.value, *binding.control) if n is not None]
-                    if any(self.depends_on(n, framework, tainted) for n in nodes):
-                        tainted.add(name)
-                        changed = True
-                        break
+            for name, used in reads.items():
+                if name not in tainted and used & tainted:
+                    tainted.add(name)
+                    changed = True
+        self._tainted[framework] = tainted
         return tainted
 
     def depends_on(self, node: ast.AST, framework: str, tainted: set[str]) -> bool:
+        # Not cached: ``node`` may be a temporary tree whose id() a later tree reuses.
         used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
         return bool(used & tainted) or self._mentions(node, framework)
+
+
+def check_evidence_ran(claim_id: str, framework: str, cells: list[EvidenceCell], require_assert: bool = True) -> None:
+    """Evidence must have executed (an execution count and a recorded duration), without errors,
+    and assert something that could fail."""
+    for cell in cells:
+        where = f"notebooks/{cell.notebook} cell {cell.index + 1} ({cell.tag!r})"
+        if cell.execution_count is None:
+            raise EvidenceError(f"claim {claim_id!r} ({framework}): {where} was never executed")
+        if cell.seconds is None:
+            raise EvidenceError(
+                f"claim {claim_id!r} ({framework}): {where} has no recorded duration"
+                " (executed outside the engine, or its timing metadata was stripped)"
+            )
+        if any(o.get("output_type") == "error" for o in cell.outputs):
+            raise EvidenceError(f"claim {claim_id!r} ({framework}): {where} holds an error output")
+        if not cell.source.strip():
+            raise EvidenceError(f"claim {claim_id!r} ({framework}): {where} is empty")
+    if require_assert and not any(c.asserts for c in cells):
+        raise EvidenceError(
+            f"claim {claim_id!r} ({framework}): none of its cells "
+            f"({', '.join(c.tag for c in cells)}) asserts anything, so the evidence cannot fail"
+        )
 
 
 def asserts_in(source: str) -> list[ast.AST]:

@@ -1,21 +1,16 @@
-"""Execute notebooks with nbclient, in parallel, behind a cache.
+"""Execute notebooks with nbclient, in parallel, behind the cache (cache.py).
 
-The cache key covers what can change a notebook's outputs: its code cells (source and
-tags), its kernelspec, the files it declares in ``metadata.factcheck.depends``, the
-locked dependency set and the Python version. Markdown edits therefore re-execute
-nothing, and a lock-file change re-executes everything.
-
-Failures come back as data (``Failure``), one per notebook, naming the cell and the
-claims that rest on it; the caller decides to stop the build.
+Each notebook to run becomes a ``Job``; a worker process runs it in a fresh kernel and returns an
+``Outcome``. Failures come back as data (``Failure``), one per notebook, naming the cell and the
+claims that rest on it; the caller decides to stop the build. A successful run is scrubbed
+(sanitize.py), stored in the cache and published to the executed tree (project.py's layout).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
-import platform
 import re
 import shutil
 import sys
@@ -23,15 +18,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 
+from .cache import CacheEntry, MissingDependencyError, environment_fingerprint, notebook_key
 from .errors import ExecutionError
-from .notebooks import cell_tags, find_notebooks, notebook_settings, read_notebook
+from .notebooks import SourceNotebook, cell_tags, load_notebooks, read_notebook
 from .project import Project
+from .sanitize import machine_paths, sanitize_outputs
+from .versions import machine_record, version_record
 
 DEFAULT_CELL_TIMEOUT = 300  # seconds per cell; a notebook may set metadata.factcheck.timeout
-KEY_VERSION = "5"  # bump to invalidate every cache entry after a change to execution itself
 
 # What the kernel inherits: quiet TensorFlow logs, fixed hashing, no GPU probing noise.
 KERNEL_ENV = {
@@ -42,12 +38,18 @@ KERNEL_ENV = {
 }
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+FAILURE_KINDS = {
+    "error": "raised",
+    "timeout": "timed out",
+    "dead-kernel": "killed its kernel",
+    "kernel-start": "could not start a kernel",
+}
 
 
 @dataclass
 class Failure:
     notebook: str
-    kind: str  # "error" | "timeout" | "dead-kernel" | "kernel-start"
+    kind: str  # a key of FAILURE_KINDS
     cell: int | None  # 1-based position among all cells
     claims: list[str]
     error: str
@@ -56,13 +58,7 @@ class Failure:
     def message(self) -> str:
         where = f"cell {self.cell}" if self.cell else "before the first cell"
         claims = ", ".join(self.claims) if self.claims else "none (setup cell)"
-        what = {
-            "error": "raised",
-            "timeout": "timed out",
-            "dead-kernel": "killed its kernel",
-            "kernel-start": "could not start a kernel",
-        }[self.kind]
-        return f"notebooks/{self.notebook}: {where} {what} (claims: {claims}): {self.error}"
+        return f"notebooks/{self.notebook}: {where} {FAILURE_KINDS[self.kind]} (claims: {claims}): {self.error}"
 
 
 @dataclass
@@ -91,89 +87,25 @@ class RunReport:
         return {"results": [asdict(r) for r in self.results]}
 
 
-def environment_fingerprint(lock_file: Path) -> str:
-    """Hash of the locked dependency set, the packages actually installed, and the Python version.
+@dataclass(frozen=True)
+class Job:
+    """One notebook to run in a worker process (plain data: it crosses a process boundary)."""
 
-    The installed set matters when one checkout executes in two environments (the pinned one
-    and `make test-latest`'s newest releases): the lock file alone would not tell them apart.
-    """
-    h = hashlib.sha256()
-    h.update(f"python {platform.python_implementation()} {platform.python_version()}\n".encode())
-    h.update(Path(lock_file).read_bytes() if Path(lock_file).is_file() else b"<no lock file>")
-    installed = sorted(
-        f"{d.metadata['Name'].lower()}=={d.version}"
-        for d in metadata.distributions()
-        if d.metadata["Name"] and d.metadata["Name"].lower() != "factcheck"
-    )
-    h.update("\n".join(installed).encode())
-    return h.hexdigest()
+    rel: str
+    key: str
+    src: str
+    root: str
+    cache_dir: str
+    failed_path: str
+    timeout: int
+    exclusive: bool  # benchmarks run alone, so no other kernel shares the cores
 
 
-def notebook_key(nb_path: Path, project: Project, env_fingerprint: str) -> str:
-    nb = read_notebook(nb_path)
-    h = hashlib.sha256()
-    h.update(f"factcheck-key {KEY_VERSION}\n{env_fingerprint}\n".encode())
-    h.update(json.dumps(nb.metadata.get("kernelspec", {}), sort_keys=True).encode())
-    settings = notebook_settings(nb)
-    # "measurements" only changes how the drift report reads outputs, not what runs.
-    h.update(json.dumps({k: v for k, v in settings.items() if k != "measurements"}, sort_keys=True).encode())
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            h.update(json.dumps([cell.source, sorted(cell_tags(cell))]).encode())
-    # A notebook that imports the repository's benchmark package depends on all of its code.
-    from .support import imported_modules
-
-    if "fwbench" in imported_modules("\n".join(c.source for c in nb.cells if c.cell_type == "code")):
-        for path in sorted((project.root / "src" / "fwbench").rglob("*.py")):
-            h.update(path.relative_to(project.root).as_posix().encode() + b"\0" + path.read_bytes())
-    for dep in settings.get("depends", []):
-        dep_path = project.root / dep
-        if not dep_path.is_file():
-            raise ExecutionError(
-                [Failure(project.rel_notebook(nb_path), "error", None, [], f"declared dependency {dep} does not exist")]
-            )
-        h.update(dep.encode() + b"\0" + dep_path.read_bytes())
-    return h.hexdigest()[:32]
-
-
-def machine_record() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.system()}
-
-
-def _version(*dists: str) -> str | None:
-    for dist in dists:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
-
-
-EVIDENCE_PACKAGES = (
-    "numpy", "torchvision", "keras-hub", "transformers", "jax", "executorch", "litert-torch",
-    "ai-edge-litert", "onnxruntime", "onnxscript", "tf2onnx", "scikit-learn", "skorch", "scikeras",
-    "tensorboard", "gymnasium",
-)  # fmt: skip
-
-
-def version_record() -> dict:
-    """The versions a run used: the two frameworks, Keras, Python and every evidence library."""
-    record = {
-        "python": platform.python_version(),
-        "tensorflow": _version("tensorflow-cpu", "tensorflow"),
-        "torch": _version("torch"),
-        "keras": _version("keras"),
-    }
-    record.update({name: _version(name) for name in EVIDENCE_PACKAGES})
-    return record
+@dataclass(frozen=True)
+class Outcome:
+    seconds: float
+    cell: int | None  # 0-based index of the last cell started
+    failure: tuple[str, str] | None = None  # (kind, error)
 
 
 def select_shard(notebooks: list[str], shard: str | None) -> list[str]:
@@ -194,58 +126,6 @@ def _short_error(ename: str, evalue: str, traceback: str = "") -> str:
     return text if len(text) < 600 else text[:600] + " ..."
 
 
-_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
-_TEMP_NAME = re.compile(r"(\$TMPDIR/)tmp[\w-]{6,}")
-_KERNEL_PID = re.compile(r"\bipykernel_\d+\b")  # the kernel's code-cell files live under ipykernel_<pid>
-# TensorFlow's C++ log lines (written before Python logging starts): timestamps and thread ids
-# that change every run and say nothing about the claims.
-_NATIVE_LOG = re.compile(
-    r"^(?:[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] .*|WARNING: All log messages before absl::InitializeLog\(\).*)\n?",
-    re.MULTILINE,
-)
-
-
-def machine_paths(project_root: Path) -> list[tuple[str, str]]:
-    """Build-machine paths that must not reach the site, longest first, with their stand-ins."""
-    import tempfile
-
-    pairs = {
-        str(Path(sys.prefix).resolve()): "$VENV",
-        str(Path(sys.base_prefix).resolve()): "$PYTHON_HOME",
-        str(Path(project_root).resolve()): "$REPO",
-        str(Path(tempfile.gettempdir()).resolve()): "$TMPDIR",
-        str(Path.home()): "$HOME",
-    }
-    return sorted(((k, v) for k, v in pairs.items() if len(k) > 1), key=lambda kv: -len(kv[0]))
-
-
-def sanitize_text(text: str, paths: list[tuple[str, str]]) -> str:
-    for path, stand_in in paths:
-        # Only whole path components: "/tmp" must not eat the start of "/tmp_x1y2".
-        text = re.sub(re.escape(path) + r"(?![\w.…-])", lambda _m, s=stand_in: s, text)
-    text = _TEMP_NAME.sub(r"\1tmp…", text)  # mkdtemp() names differ on every run
-    text = _KERNEL_PID.sub("ipykernel_…", text)
-    return _ADDRESS.sub("0x…", text)
-
-
-def sanitize_outputs(nb, paths: list[tuple[str, str]]) -> None:
-    """Replace machine paths and memory addresses in text outputs (they vary per machine and run)."""
-    for cell in nb.cells:
-        outputs = cell.get("outputs", [])
-        for output in outputs:
-            if output.get("name") == "stderr":
-                output["text"] = _NATIVE_LOG.sub("", output["text"])
-            if "text" in output:
-                output["text"] = sanitize_text(output["text"], paths)
-            if output.get("output_type") == "error":
-                output["traceback"] = [sanitize_text(line, paths) for line in output.get("traceback", [])]
-            for mime in ("text/plain", "text/html"):
-                if mime in output.get("data", {}):
-                    output["data"][mime] = sanitize_text(output["data"][mime], paths)
-        if outputs:
-            cell["outputs"] = [o for o in outputs if not (o.get("name") == "stderr" and not o["text"].strip())]
-
-
 def _crash_hint(nb) -> str:
     """Point at the usual culprit when a notebook loads both frameworks."""
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
@@ -257,24 +137,25 @@ def _crash_hint(nb) -> str:
     return ""
 
 
-def _execute(job: dict) -> dict:
+def _execute(job: Job) -> Outcome:
     """Run one notebook in a fresh kernel (called in a worker process)."""
+    import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     os.environ.update(KERNEL_ENV)
     # The kernel inherits this worker's stderr; TensorFlow's native logs would flood the build log.
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
-    src = Path(job["src"])
+    src = Path(job.src)
     nb = read_notebook(src)
-    current = {"index": None}
+    current: dict[str, int | None] = {"index": None}
 
     def on_cell_start(cell, cell_index, **_):
         current["index"] = cell_index
 
     client = NotebookClient(
         nb,
-        timeout=job["timeout"],
+        timeout=job.timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(src.parent)}},
         record_timing=True,
@@ -288,33 +169,21 @@ def _execute(job: dict) -> dict:
     except CellExecutionError as exc:
         failure = ("error", _short_error(exc.ename, exc.evalue, exc.traceback))
     except CellTimeoutError:
-        failure = ("timeout", f"no result within {job['timeout']} s (cell timeout)")
+        failure = ("timeout", f"no result within {job.timeout} s (cell timeout)")
     except DeadKernelError:
         failure = ("dead-kernel", "the kernel died (a segfault, abort or out-of-memory kill)" + _crash_hint(nb))
     except RuntimeError as exc:
-        if current["index"] is None:
-            failure = ("kernel-start", _short_error(type(exc).__name__, str(exc)))
-        else:
-            failure = ("dead-kernel", _short_error(type(exc).__name__, str(exc)))
-    seconds = time.perf_counter() - started
-    out = {"seconds": seconds, "cell": current["index"]}
+        kind = "kernel-start" if current["index"] is None else "dead-kernel"
+        failure = (kind, _short_error(type(exc).__name__, str(exc)))
+    outcome = Outcome(time.perf_counter() - started, current["index"], failure)
     if failure:
-        out["failure"] = failure
-        failed = Path(job["failed_path"])
+        failed = Path(job.failed_path)
         failed.parent.mkdir(parents=True, exist_ok=True)
-        import nbformat
-
         nbformat.write(nb, failed)
-        return out
-    import nbformat
-
-    sanitize_outputs(nb, machine_paths(Path(job["root"])))
-    cache_nb = Path(job["cache_nb"])
-    cache_nb.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_nb.with_suffix(".tmp")
-    nbformat.write(nb, tmp)
-    tmp.replace(cache_nb)
-    return out
+        return outcome
+    sanitize_outputs(nb, machine_paths(Path(job.root)))
+    CacheEntry(Path(job.cache_dir), job.key).store_notebook(nb)
+    return outcome
 
 
 class Executor:
@@ -327,32 +196,35 @@ class Executor:
         jobs: int = 2,
         timeout: int = DEFAULT_CELL_TIMEOUT,
         progress: Callable[[str], None] | None = None,
+        sources: dict[str, SourceNotebook] | None = None,
     ):
         self.project = project
         self.registry = registry
         self.jobs = max(1, jobs)
         self.timeout = timeout
         self.progress = progress or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.sources = sources if sources is not None else load_notebooks(project.notebooks_dir)
         self.fingerprint = environment_fingerprint(project.lock_file)
 
     def all_notebooks(self) -> list[str]:
-        return [self.project.rel_notebook(p) for p in find_notebooks(self.project.notebooks_dir)]
+        return sorted(self.sources)
 
     def _claims(self, rel: str, cell_index: int | None) -> list[str]:
         if self.registry is None:
             return []
         if cell_index is None:
             return self.registry.claims_for_notebook(rel)
-        nb = read_notebook(self.project.notebooks_dir / rel)
-        tags = cell_tags(nb.cells[cell_index])
+        tags = cell_tags(self.sources[rel].nb.cells[cell_index])
         direct = self.registry.claims_for_cell(rel, tags)
         # An untagged setup cell takes every claim of its notebook down with it.
         return direct or self.registry.claims_for_notebook(rel)
 
+    def _entry(self, key: str) -> CacheEntry:
+        return CacheEntry(self.project.cache_dir, key)
+
     def _publish(self, rel: str, key: str, seconds: float, status: str) -> RunResult:
-        """Copy the cached execution into the build folder and return its record."""
-        cache_nb = self.project.cache_dir / f"{key}.ipynb"
-        record_file = self.project.cache_dir / f"{key}.json"
+        """Copy the cached execution into the executed tree and return its record."""
+        entry = self._entry(key)
         if status == "ran":
             record = {
                 "notebook": f"notebooks/{rel}",
@@ -362,76 +234,71 @@ class Executor:
                 "versions": version_record(),
                 "machine": machine_record(),
             }
-            record_file.write_text(json.dumps(record, indent=2) + "\n")
+            entry.store_record(record)
         else:
-            record = json.loads(record_file.read_text())
+            record = entry.record()
         target = self.project.executed_notebook(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists() or target.read_bytes() != cache_nb.read_bytes():
-            shutil.copyfile(cache_nb, target)
+        if not target.exists() or target.read_bytes() != entry.notebook.read_bytes():
+            shutil.copyfile(entry.notebook, target)
         self.project.record_path(rel).write_text(json.dumps(record, indent=2) + "\n")
         return RunResult(rel, status, seconds, key, record=record)
-
-    def _cached(self, key: str) -> bool:
-        return (self.project.cache_dir / f"{key}.ipynb").is_file() and (
-            self.project.cache_dir / f"{key}.json"
-        ).is_file()
 
     def run(self, notebooks: list[str] | None = None, shard: str | None = None, force: bool = False) -> RunReport:
         rels = select_shard(notebooks if notebooks is not None else self.all_notebooks(), shard)
         report = RunReport()
-        pending = []
+        pending: list[Job] = []
         for rel in rels:
-            src = self.project.notebooks_dir / rel
-            key = notebook_key(src, self.project, self.fingerprint)
-            if self._cached(key) and not force:
-                result = self._publish(rel, key, 0.0, "hit")
+            source = self.sources.get(rel) or SourceNotebook.read(
+                self.project.notebooks_dir, self.project.notebooks_dir / rel
+            )
+            try:
+                key = notebook_key(source, self.project.root, self.fingerprint)
+            except MissingDependencyError as exc:
+                raise ExecutionError([Failure(rel, "error", None, [], str(exc))]) from None
+            if self._entry(key).exists() and not force:
+                report.results.append(self._publish(rel, key, 0.0, "hit"))
                 self.progress(f"[factcheck] {rel}: cache hit")
-                report.results.append(result)
                 continue
-            nb = read_notebook(src)
-            settings = notebook_settings(nb)
+            settings = source.settings
             pending.append(
-                {
-                    "rel": rel,
-                    "key": key,
-                    "src": str(src),
-                    "root": str(self.project.root),
-                    "exclusive": bool(settings.get("exclusive", False)),
-                    "timeout": int(settings.get("timeout", self.timeout)),
-                    "cache_nb": str(self.project.cache_dir / f"{key}.ipynb"),
-                    "failed_path": str(self.project.executed_dir / "failed" / rel),
-                }
+                Job(
+                    rel=rel,
+                    key=key,
+                    src=str(source.path),
+                    root=str(self.project.root),
+                    cache_dir=str(self.project.cache_dir),
+                    failed_path=str(self.project.failed_notebook(rel)),
+                    timeout=int(settings.get("timeout", self.timeout)),
+                    exclusive=bool(settings.get("exclusive", False)),
+                )
             )
         if pending:
             self.project.cache_dir.mkdir(parents=True, exist_ok=True)
-            # Benchmarks ask to run alone, so they do not share the cores with another kernel.
-            shared = [j for j in pending if not j["exclusive"]]
-            alone = [j for j in pending if j["exclusive"]]
-            self._run_batch(shared, self.jobs, report)
-            self._run_batch(alone, 1, report)
+            self._run_batch([j for j in pending if not j.exclusive], self.jobs, report)
+            self._run_batch([j for j in pending if j.exclusive], 1, report)
         order = {rel: i for i, rel in enumerate(rels)}
         report.results.sort(key=lambda r: order[r.notebook])
         return report
 
-    def _run_batch(self, jobs: list[dict], workers: int, report: RunReport) -> None:
+    def _run_batch(self, jobs: list[Job], workers: int, report: RunReport) -> None:
         if not jobs:
             return
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
             futures = [(job, pool.submit(_execute, job)) for job in jobs]
             for job, future in futures:
-                rel = job["rel"]
                 try:
-                    out = future.result()
+                    outcome = future.result()
                 except Exception as exc:  # the worker process itself died
-                    out = {"seconds": 0.0, "cell": None, "failure": ("dead-kernel", repr(exc))}
-                if "failure" in out:
-                    kind, error = out["failure"]
-                    cell = out["cell"]
-                    failure = Failure(rel, kind, None if cell is None else cell + 1, self._claims(rel, cell), error)
-                    self.progress(f"[factcheck] {rel}: FAILED after {out['seconds']:.1f} s: {failure.message}")
-                    report.results.append(RunResult(rel, "failed", out["seconds"], job["key"], failure=failure))
+                    outcome = Outcome(0.0, None, ("dead-kernel", repr(exc)))
+                if outcome.failure:
+                    kind, error = outcome.failure
+                    cell = outcome.cell
+                    failure = Failure(
+                        job.rel, kind, None if cell is None else cell + 1, self._claims(job.rel, cell), error
+                    )
+                    self.progress(f"[factcheck] {job.rel}: FAILED after {outcome.seconds:.1f} s: {failure.message}")
+                    report.results.append(RunResult(job.rel, "failed", outcome.seconds, job.key, failure=failure))
                 else:
-                    result = self._publish(rel, job["key"], out["seconds"], "ran")
-                    self.progress(f"[factcheck] {rel}: cache miss, executed in {out['seconds']:.1f} s")
-                    report.results.append(result)
+                    report.results.append(self._publish(job.rel, job.key, outcome.seconds, "ran"))
+                    self.progress(f"[factcheck] {job.rel}: cache miss, executed in {outcome.seconds:.1f} s")

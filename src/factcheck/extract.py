@@ -1,4 +1,8 @@
-"""Pick a claim's evidence cells out of executed notebooks."""
+"""Pick a claim's evidence cells and recorded values out of executed notebooks.
+
+A build reads each executed notebook once, into an ``ExecutedNotebook``: its evidence cells, the
+values its cells recorded and the code the assert checks read all come from that one copy.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,7 @@ from pathlib import Path
 
 from .errors import EvidenceError
 from .notebooks import cell_tags, has_assertion, read_notebook, tagged_cells
-
-VALUE_MIME = "application/vnd.framework-facts.value+json"
-MEASUREMENT_TAG = "measurement"  # a cell whose output holds timings or sizes that vary per run
+from .vocabulary import MEASUREMENT_TAG, VALUE_MIME
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,37 @@ def load_executed(path: Path):
     return _load(Path(path), Path(path).stat().st_mtime)
 
 
+@dataclass
+class ExecutedNotebook:
+    """One executed notebook (``rel`` relative to notebooks/), read once per build."""
+
+    rel: str
+    path: Path
+    nb: object  # nbformat.NotebookNode
+
+    @classmethod
+    def read(cls, executed_path: Path, rel: str) -> ExecutedNotebook:
+        if not Path(executed_path).is_file():
+            raise EvidenceError(f"notebooks/{rel}: no executed copy (run the executor first)")
+        return cls(rel, Path(executed_path), load_executed(executed_path))
+
+    def cells(self, tags) -> list[EvidenceCell]:
+        return _cells(self.nb, self.rel, tags)
+
+    def values(self) -> dict[str, dict]:
+        return _values(self.nb)
+
+    def code_sources(self) -> list[str]:
+        """The code of every cell, by position ('' for Markdown), for the static assert checks."""
+        return [c.source if c.cell_type == "code" else "" for c in self.nb.cells]
+
+
 def evidence_cells(executed_path: Path, notebook: str, tags) -> list[EvidenceCell]:
     """The executed cells carrying ``tags``, in the order the tags are given."""
-    nb = load_executed(executed_path)
+    return _cells(load_executed(executed_path), notebook, tags)
+
+
+def _cells(nb, notebook: str, tags) -> list[EvidenceCell]:
     index = tagged_cells(nb)
     cells = []
     for tag in tags:
@@ -74,32 +104,12 @@ def evidence_cells(executed_path: Path, notebook: str, tags) -> list[EvidenceCel
     return cells
 
 
-def check_evidence_ran(claim_id: str, framework: str, cells: list[EvidenceCell], require_assert: bool = True) -> None:
-    """Evidence must have executed (an execution count and a recorded duration), without errors,
-    and assert something that could fail."""
-    for cell in cells:
-        where = f"notebooks/{cell.notebook} cell {cell.index + 1} ({cell.tag!r})"
-        if cell.execution_count is None:
-            raise EvidenceError(f"claim {claim_id!r} ({framework}): {where} was never executed")
-        if cell.seconds is None:
-            raise EvidenceError(
-                f"claim {claim_id!r} ({framework}): {where} has no recorded duration"
-                " (executed outside the engine, or its timing metadata was stripped)"
-            )
-        if any(o.get("output_type") == "error" for o in cell.outputs):
-            raise EvidenceError(f"claim {claim_id!r} ({framework}): {where} holds an error output")
-        if not cell.source.strip():
-            raise EvidenceError(f"claim {claim_id!r} ({framework}): {where} is empty")
-    if require_assert and not any(c.asserts for c in cells):
-        raise EvidenceError(
-            f"claim {claim_id!r} ({framework}): none of its cells "
-            f"({', '.join(c.tag for c in cells)}) asserts anything, so the evidence cannot fail"
-        )
-
-
 def recorded_values(executed_path: Path) -> dict[str, dict]:
-    """Values a notebook published with ``factcheck.notebook.record`` (name -> payload)."""
-    nb = load_executed(executed_path)
+    """Values a notebook published with ``record`` (name -> payload)."""
+    return _values(load_executed(executed_path))
+
+
+def _values(nb) -> dict[str, dict]:
     values = {}
     for cell in nb.cells:
         for output in cell.get("outputs", ()):

@@ -1,26 +1,24 @@
-"""The one file that knows MkDocs: wires the engine into a build.
+"""The one file that knows MkDocs: it wires MkDocs' events to the pipeline in site.py and writes
+the files the pipeline returns.
 
-on_config      load and check the registry; register the shortcode Markdown extension;
-               add the executed notebooks to the nav
-on_pre_build   execute what the cache lacks; check pages against the registry; check that
-               every claim's evidence ran and asserts (all before site/ is touched)
-on_files       publish the executed notebooks as pages (mkdocs-jupyter renders them)
-on_page_*      tell the resolver which page it is on; keep notebook outputs out of search
-on_page_context  a description for notebook pages (the preview tags sit in overrides/main.html)
-on_post_build  write site/claims.json, the verdict badges (site/badges/<id>.svg|json), the
-               social card (site/assets/social-card.png) and build/public-urls.txt (every
-               page and claim URL; `make urls` commits it)
+on_config        load sources (registry, notebooks, hygiene); register the shortcode extension;
+                 add the executed notebooks to the nav; the Colab ref for the templates
+on_pre_build     execute what the cache lacks; assemble the site (place claims, verify evidence)
+on_files         publish the executed notebooks as pages (mkdocs-jupyter renders them)
+on_page_*        the page's shortcode resolver; lean code blocks; search boosts; notebook-page
+                 repairs (notebook_page.py); a description for notebook pages
+on_post_build    write claims.json, badges, figures, social card, the fwbench wheel and
+                 build/public-urls.txt; log the time each stage of the build took
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import posixpath
+import time
 from collections import defaultdict
 from pathlib import Path
 
-from bs4 import BeautifulSoup
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
@@ -28,21 +26,20 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from .engine import Engine
+from . import site as pipeline
 from .errors import FactcheckError
-from .notebook_css import classes_in, purge_css, take_page_styles
-from .notebooks import find_notebooks, read_notebook
-from .page_weight import decode_data_uri, lean_code, png_size, svg_size
-from .pages import scan_pages
+from .notebook_page import NotebookPageCache, tidy_notebook_page
+from .notebook_page import notebook_links as _notebook_links
+from .page_weight import lean_code
+from .placement import scan_pages
 from .project import Project
-from .publish import Commit, build_wheel, fwbench_version, wheel_name
+from .publish import Commit
 from .shortcodes import ShortcodeExtension
-from .social import social_card_png
 
 log = logging.getLogger("mkdocs.plugins.factcheck")
-SOCIAL_CARD = "assets/social-card.png"  # drawn at build time; overrides/main.html links it
-SECTION_SEARCH_BOOST = 100  # Material's per-page search weight (default 1); a notebook heading matches its
-# title field, which Material weighs 1,000 times more than text: only a large ratio puts the verdict first
+# Material's per-page search weight (default 1). A notebook heading matches Material's title
+# field, weighed 1,000 times more than text: only a large ratio puts the verdict first.
+SECTION_SEARCH_BOOST = 100
 NOTEBOOK_SEARCH_BOOST = 0.1
 
 
@@ -52,68 +49,91 @@ class FactcheckConfig(Config):
     jobs = opt.Type(int, default=2)
     """Notebooks executed in parallel."""
     notebooks_nav_title = opt.Type(str, default="Notebooks")
+    sync_notebooks = opt.Type(bool, default=False)
+    """Rewrite stale generated notebook cells before loading (`make serve`), instead of failing."""
 
 
-def _notebook_title(path: Path) -> str:
-    for cell in read_notebook(path).cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return path.stem
+class StageClock:
+    """How long each stage of a build took, logged at its end (`make build` prints it)."""
+
+    def __init__(self):
+        self.stages: dict[str, float] = {}
+        self._mark = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self._mark
+        self._mark = now
+
+    def summary(self) -> str:
+        total = sum(self.stages.values())
+        parts = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.stages.items())
+        return f"build stages: {parts}; total {total:.1f} s"
 
 
 class FactcheckPlugin(BasePlugin[FactcheckConfig]):
     def __init__(self):
-        self.engine: Engine | None = None
-        self.resolve_on_page = None  # the engine's shortcode resolver for the page being rendered
+        self.sources: pipeline.Sources | None = None
+        self.site: pipeline.Site | None = None
+        self.resolve_on_page = None  # the resolver of the page being rendered
+        self.clock = StageClock()
+        self._files = []
 
     def _fail(self, exc: FactcheckError):
         raise PluginError(f"{type(exc).__name__}:\n{exc}") from None
 
     def on_config(self, config, **kwargs):
+        self.clock = StageClock()
         project = Project.at(Path(config.config_file_path).parent)
         try:
-            self.engine = Engine(project, jobs=self.config.jobs, progress=log.info, repo_url=config.repo_url)
+            if self.config.sync_notebooks:
+                from .support import sync_notebooks
+
+                for rel in sync_notebooks(project):
+                    log.info("Rewrote the generated cells of notebooks/%s", rel)
+            self.sources = pipeline.load(project)
         except FactcheckError as exc:
             self._fail(exc)
-
-        def resolve(kind, arg, stash):
-            return self.resolve_on_page(kind, arg, stash)
-
-        config.markdown_extensions.append(ShortcodeExtension(resolve))
-        self._sections = {s.id for s in self.engine.registry.sections}
+        config.markdown_extensions.append(
+            ShortcodeExtension(lambda kind, arg, stash: self.resolve_on_page(kind, arg, stash))
+        )
         if config.nav is not None:
-            config.nav.append({self.config.notebooks_nav_title: self._notebook_nav(project)})
+            config.nav.append({self.config.notebooks_nav_title: self._notebook_nav()})
         # The Colab button opens the source notebook at the commit this site was built from.
         config.extra["colab_ref"] = Commit.of(project.root).sha or config.extra.get("colab_branch", "main")
+        self._sections = {s.id for s in self.sources.registry.sections}
+        self.clock.lap("load claims and notebooks")
         return config
 
-    def _notebook_nav(self, project: Project) -> list:
-        titles = {s.id: s.title for s in self.engine.registry.sections}
+    def _notebook_nav(self) -> list:
+        registry = self.sources.registry
+        titles = {s.id: s.title for s in registry.sections}
         groups = defaultdict(list)
-        for path in find_notebooks(project.notebooks_dir):
-            rel = project.rel_notebook(path)
-            groups[rel.split("/")[0]].append({_notebook_title(path): f"notebooks/{rel}"})
-        order = [s.id for s in self.engine.registry.sections]
+        for rel, source in self.sources.notebooks.items():
+            groups[rel.split("/")[0]].append({source.title: f"notebooks/{rel}"})
+        order = [s.id for s in registry.sections]
         keys = sorted(groups, key=lambda k: (order.index(k) if k in order else len(order), k))
         return [{titles.get(k, k.replace("-", " ").capitalize()): groups[k]} for k in keys]
 
     def on_pre_build(self, config, **kwargs):
         try:
             if self.config.execute:
-                self.engine.execute()
-            self.engine.publish(self.engine.project.published_url)
-            self.engine.check_pages(scan_pages(Path(config.docs_dir)))
-            self.engine.verify_evidence()
+                pipeline.execute(self.sources, jobs=self.config.jobs, progress=log.info).raise_for_failures()
+            self.clock.lap("execute (what the cache lacks)")
+            self.site = pipeline.assemble(
+                self.sources,
+                scan_pages(Path(config.docs_dir)),
+                site_url=self.sources.project.published_url,
+                repo_url=config.repo_url,
+            )
+            self.clock.lap("assemble and verify evidence")
         except FactcheckError as exc:
             self._fail(exc)
 
     @event_priority(100)  # before mkdocs-jupyter wraps notebook files
     def on_files(self, files, config, **kwargs):
-        project = self.engine.project
-        for path in find_notebooks(project.notebooks_dir):
-            rel = project.rel_notebook(path)
+        project = self.sources.project
+        for rel in self.sources.notebooks:
             files.append(
                 File(
                     f"notebooks/{rel}",
@@ -124,23 +144,18 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             )
         return files
 
+    @event_priority(-100)  # after every plugin has added or replaced files
+    def on_nav(self, nav, config, files, **kwargs):
+        self._files = list(files)
+        self.clock.lap("collect files and nav")
+        return nav
+
     def on_page_markdown(self, markdown, page, **kwargs):
-        self.resolve_on_page = self.engine.resolver(page.file.src_uri, page.url)
+        self.resolve_on_page = self.site.resolver(page.file.src_uri, page.url)
         if "<!-- claim:" in markdown:
             # Claim pages need the width for two evidence columns; the header tabs navigate.
             page.meta.setdefault("hide", ["navigation"])
         return markdown
-
-    def on_page_context(self, context, page, config, **kwargs):
-        """Notebook pages get their own description (section pages set one in front matter)."""
-        if page.file.src_uri.endswith(".ipynb") and not page.meta.get("description"):
-            rel = page.file.src_uri.removeprefix("notebooks/")
-            claims = self.engine.registry.claims_for_notebook(rel)
-            page.meta["description"] = (
-                f"Executed notebook, run by CI in TensorFlow and PyTorch: {page.title}. "
-                f"Evidence for {len(claims)} claim{'s' if len(claims) != 1 else ''} of Framework Facts."
-            )
-        return context
 
     def on_page_content(self, html, page, files, **kwargs):
         html = lean_code(html)
@@ -158,50 +173,55 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             target = files.get_file_from_path(posixpath.normpath(posixpath.join(here, path)))
             if target is None:
                 return None
-            url = get_relative_url(target.url, page.url)
-            return url + (f"#{fragment}" if fragment else "")
+            return get_relative_url(target.url, page.url) + (f"#{fragment}" if fragment else "")
 
         url_dir = posixpath.dirname(page.url)
+        figures: dict[str, bytes] = {}
 
         def figure(data: bytes, ext: str) -> str:
-            return posixpath.relpath(self.engine.figures.add(data, ext), url_dir or ".")
+            name = self.site.figures.add(data, ext)
+            figures[name] = data
+            return posixpath.relpath(name, url_dir or ".")
 
-        return tidy_notebook_page(html, [item.id for item in _flatten(page.toc)], resolve, figure, page.title)
+        toc = [item.id for item in _flatten(page.toc)]
+        links = {href: resolve(href) for href in _notebook_links(html)}
+        cache = NotebookPageCache(self.sources.project.root / ".cache" / "notebook-pages")
+        key = cache.key(html, toc, links, page.url, page.title)
+        hit = cache.get(key)
+        if hit is not None:
+            tidied, cached_figures = hit
+            for name, data in cached_figures.items():
+                self.site.figures.add(data, name.rsplit(".", 1)[1])
+            return tidied
+        tidied = tidy_notebook_page(html, toc, lambda h: links[h] if h in links else resolve(h), figure, page.title)
+        cache.put(key, tidied, figures)
+        return tidied
+
+    def on_page_context(self, context, page, config, **kwargs):
+        """Notebook pages get their own description (section pages set one in front matter)."""
+        if page.file.src_uri.endswith(".ipynb") and not page.meta.get("description"):
+            claims = self.sources.registry.claims_for_notebook(page.file.src_uri.removeprefix("notebooks/"))
+            page.meta["description"] = (
+                f"Executed notebook, run by CI in TensorFlow and PyTorch: {page.title}. "
+                f"Evidence for {len(claims)} claim{'s' if len(claims) != 1 else ''} of Framework Facts."
+            )
+        return context
 
     def on_post_build(self, config, **kwargs):
+        self.clock.lap("render pages (MkDocs, Material, mkdocs-jupyter)")
         base = config.site_url or ""
-        urls = {f.src_uri: f.url for f in self._files} if getattr(self, "_files", None) else {}
-
-        def url_of(page: str) -> str:
-            return base + urls.get(page, page)
-
-        data = self.engine.claims_json(url_of)
-        Path(config.site_dir, "claims.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        public = public_urls(self._files, self.engine.placed, config.site_url or "/")
-        Path(self.engine.project.root, "build").mkdir(exist_ok=True)
-        Path(self.engine.project.root, "build", "public-urls.txt").write_text("\n".join(public) + "\n")
-        for rel, text in self.engine.badges().items():
-            target = Path(config.site_dir, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-        for rel, content in self.engine.figures.files().items():
+        urls = {f.src_uri: f.url for f in self._files}
+        for rel, content in self.site.files(lambda page: base + urls.get(page, page)).items():
             target = Path(config.site_dir, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-        # The benchmark notebooks' package, installable from the site (their Colab cell names it).
-        version = fwbench_version(self.engine.project.fwbench_dir)
-        wheel = Path(config.site_dir, "downloads", wheel_name(version))
-        wheel.parent.mkdir(parents=True, exist_ok=True)
-        wheel.write_bytes(build_wheel(self.engine.project.fwbench_dir, version))
-        card = Path(config.site_dir, SOCIAL_CARD)
-        card.parent.mkdir(parents=True, exist_ok=True)
-        card.write_bytes(social_card_png(data["counts"], "TensorFlow vs PyTorch, fact-checked in both frameworks"))
-        log.info("Wrote claims.json and badges for %d claims", len(data["claims"]))
-
-    @event_priority(-100)  # after every plugin has added or replaced files
-    def on_nav(self, nav, config, files, **kwargs):
-        self._files = list(files)
-        return nav
+        build_dir = Path(self.sources.project.root, "build")
+        build_dir.mkdir(exist_ok=True)
+        public = public_urls(self._files, self.site.placement.page_of, config.site_url or "/")
+        (build_dir / "public-urls.txt").write_text("\n".join(public) + "\n")
+        self.clock.lap("write claims.json, badges, figures, downloads")
+        log.info("Wrote claims.json and badges for %d claims", len(self.sources.registry))
+        log.info(self.clock.summary())
 
 
 def public_urls(files, placed: dict[str, str], site_url: str) -> list[str]:
@@ -216,95 +236,3 @@ def _flatten(toc):
     for item in toc:
         yield item
         yield from _flatten(item.children)
-
-
-def tidy_notebook_page(html: str, toc_ids: list[str], resolve, figure=None, title: str = "this notebook") -> str:
-    """Fix what mkdocs-jupyter leaves broken on a notebook page.
-
-    - Heading ids: nbconvert derives them differently from the TOC (which drops inline code
-      and de-duplicates), so TOC links miss; headings get the TOC's ids, matched in order.
-    - Links written in notebook Markdown (``other.ipynb``, ``../page.md``) are not rewritten;
-      ``resolve`` maps them to the page's URL.
-    - Outputs and the hidden copy of each code cell are kept out of the search index.
-    - The empty-src MathJax script nbconvert adds is dropped.
-    - Code and output blocks, which scroll sideways, become reachable by keyboard.
-    - The inlined JupyterLab CSS shrinks to the rules this page uses (see notebook_css).
-    - Figures (base64 images in the page) become files loaded lazily, with a real alt text.
-    """
-    soup = BeautifulSoup(html, "html.parser")
-    headings = [
-        h
-        for h in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])
-        if h.get("id") and not h.find_parent(class_="jp-OutputArea")
-    ]
-    if len(headings) == len(toc_ids):
-        for heading, new_id in zip(headings, toc_ids, strict=True):
-            old = heading["id"]
-            heading["id"] = new_id
-            for link in soup.find_all("a", href=f"#{old}"):
-                link["href"] = f"#{new_id}"
-    for link in soup.find_all("a", href=True):
-        href = link["href"]
-        if "://" not in href and not href.startswith(("#", "/", "mailto:")):
-            path = href.partition("#")[0]
-            if path.endswith((".ipynb", ".md")):
-                resolved = resolve(href)
-                if resolved:
-                    link["href"] = resolved
-    # nbconvert emits a MathJax loader with an empty src (no MathJax URL configured): a
-    # pointless request for the page itself.
-    for script in soup.find_all("script", src=""):
-        script.decompose()
-    # nbconvert's MathJax configuration (no MathJax is loaded) and Mermaid loader (it would fetch
-    # mermaid from a CDN on DOMContentLoaded): dead weight unless the page holds math or a diagram.
-    if not soup.select(".jp-Mermaid"):
-        for script in soup.find_all("script", type="module"):
-            if "mermaid" in (script.string or ""):
-                script.decompose()
-    for script in soup.find_all("script", type="text/x-mathjax-config"):
-        script.decompose()
-    if figure is not None:
-        _figures_to_files(soup, figure, title)
-    # nbconvert's copy button draws two inline SVG icons per code cell; panels.css draws the
-    # button from text instead (a dozen fewer elements per cell).
-    for icon in soup.select("clipboard-copy svg"):
-        icon.decompose()
-    for block in soup.select("div.highlight-ipynb, div.jp-OutputArea-output pre"):
-        block["tabindex"] = "0"
-    _exclude_outputs_from_search(soup)
-    css = take_page_styles(soup)
-    if css:
-        style = soup.new_tag("style")
-        style.string = purge_css(css, classes_in(tag["class"] for tag in soup.find_all(class_=True)))
-        soup.insert(0, style)
-    return str(soup)
-
-
-def _figures_to_files(soup, figure, title: str) -> None:
-    for number, img in enumerate(soup.select("div.jp-OutputArea img"), start=1):
-        if not img["src"].startswith("data:image/"):
-            if not img.get("alt"):
-                img["alt"] = f"Figure {number} of the notebook {title}"
-            continue
-        decoded = decode_data_uri(img["src"])
-        if decoded is None:
-            continue
-        data, ext = decoded
-        img["src"] = figure(data, ext)
-        size = svg_size(data.decode()) if ext == "svg" else png_size(data)
-        if size:
-            img["width"], img["height"] = str(size[0]), str(size[1])
-        img["loading"], img["decoding"] = "lazy", "async"
-        if not img.get("alt") or img["alt"].startswith("No description"):
-            img["alt"] = f"Figure {number} of the notebook {title}"
-
-
-def _exclude_outputs_from_search(soup) -> None:
-    """Wrap each notebook output area, and the hidden copy of each code cell, in a
-    ``<section data-search-exclude>``: Material's search skips them (it tracks exclusion by
-    tag name, so the attribute has to sit on a tag the content does not nest)."""
-    for div in soup.select("div.jp-OutputArea, div.clipboard-copy-txt"):
-        wrapper = soup.new_tag("section")
-        wrapper["data-search-exclude"] = ""
-        wrapper["class"] = "nb-search-excluded"
-        div.wrap(wrapper)

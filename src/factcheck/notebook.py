@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from IPython.display import display
 
-VALUE_MIME = "application/vnd.framework-facts.value+json"
+from .vocabulary import VALUE_MIME
 
 
 def record(name: str, value, fmt: str = "{}", unit: str = "") -> None:

@@ -1,9 +1,15 @@
-"""Reading source notebooks: discovery, cell tags, and the hygiene rules they must follow."""
+"""Reading source notebooks: discovery, cell tags, and the hygiene rules they must follow.
+
+A build reads each source notebook once, into a ``SourceNotebook``; the registry checks, the
+hygiene checks, the generated-cell check and the cache key all use that one copy.
+"""
 
 from __future__ import annotations
 
 import ast
 import json
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import nbformat
@@ -32,6 +38,43 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise RegistryError(f"{path}: not a valid notebook (JSON error: {exc})") from None
     except (nbformat.ValidationError, KeyError, AttributeError, TypeError) as exc:
         raise RegistryError(f"{path}: not a valid notebook ({exc})") from None
+
+
+@dataclass
+class SourceNotebook:
+    """One notebook under notebooks/, read once per build."""
+
+    rel: str  # relative to notebooks/, e.g. "paradigm/eager-and-graphs.ipynb"
+    path: Path
+    nb: nbformat.NotebookNode = field(repr=False)
+
+    @classmethod
+    def read(cls, notebooks_dir: Path, path: Path) -> SourceNotebook:
+        rel = Path(path).resolve().relative_to(Path(notebooks_dir).resolve()).as_posix()
+        return cls(rel, Path(path), read_notebook(path))
+
+    @cached_property
+    def tags(self) -> dict[str, int]:
+        return tagged_cells(self.nb)
+
+    @property
+    def settings(self) -> dict:
+        return notebook_settings(self.nb)
+
+    @property
+    def title(self) -> str:
+        for cell in self.nb.cells:
+            if cell.cell_type == "markdown":
+                for line in cell.source.splitlines():
+                    if line.startswith("# "):
+                        return line[2:].strip()
+        return self.path.stem
+
+
+def load_notebooks(notebooks_dir: Path) -> dict[str, SourceNotebook]:
+    """Every source notebook, read once, keyed by its path relative to notebooks/."""
+    found = (SourceNotebook.read(notebooks_dir, p) for p in find_notebooks(notebooks_dir))
+    return {n.rel: n for n in found}
 
 
 def cell_tags(cell) -> list[str]:

@@ -58,8 +58,24 @@ class Project:
     def rel_notebook(self, path: Path) -> str:
         return Path(path).resolve().relative_to(self.notebooks_dir.resolve()).as_posix()
 
+    # The executed tree, laid out here and nowhere else: build/executed/notebooks/<rel> mirrors
+    # notebooks/, each executed copy with its execution record beside it; a failed run leaves
+    # its partial copy under build/executed/failed/<rel>; the cache holds <key>.ipynb and
+    # <key>.json in .cache/factcheck/.
     def executed_notebook(self, rel: str) -> Path:
-        return self.executed_dir / "notebooks" / rel
+        return executed_notebook(self.executed_dir, rel)
 
     def record_path(self, rel: str) -> Path:
-        return self.executed_notebook(rel).with_suffix(".record.json")
+        return record_path(self.executed_dir, rel)
+
+    def failed_notebook(self, rel: str) -> Path:
+        return self.executed_dir / "failed" / rel
+
+
+def executed_notebook(executed_dir: Path, rel: str) -> Path:
+    """Where the executed copy of notebooks/<rel> lives in an executed tree (any run's)."""
+    return Path(executed_dir) / "notebooks" / rel
+
+
+def record_path(executed_dir: Path, rel: str) -> Path:
+    return executed_notebook(executed_dir, rel).with_suffix(".record.json")

@@ -10,22 +10,14 @@ that exist, tagged cells that exist).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
-import jsonschema
-import yaml
-
+from .datafiles import load_yaml
 from .errors import RegistryError
-from .notebooks import read_notebook, tagged_cells
-
-FRAMEWORKS = ("tensorflow", "pytorch")
-FRAMEWORK_LABELS = {"tensorflow": "TensorFlow", "pytorch": "PyTorch", "both": "Both frameworks"}
-SHARED = "both"  # optional evidence comparing the two at once, shown under the two columns
-VERDICTS = ("holds", "nuanced", "outdated", "false")
+from .notebooks import SourceNotebook, load_notebooks
+from .vocabulary import FRAMEWORK_IDS as FRAMEWORKS
+from .vocabulary import SHARED
 
 
 @dataclass(frozen=True)
@@ -131,62 +123,8 @@ class Registry:
         return sorted(c.id for c in self if any(ev.notebook == notebook for ev in c.evidence.values()))
 
 
-class _StringDateLoader(yaml.SafeLoader):
-    """YAML loader that keeps ``2019-09-30`` as a string, so the schema sees what was typed."""
-
-
-_StringDateLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-@cache
-def _schema(name: str) -> dict:
-    return json.loads(resources.files(__package__).joinpath(name).read_text())
-
-
-def _where(data, error: jsonschema.ValidationError) -> str:
-    """Render a schema error's location as 'claim <id>, field <a.b>'."""
-    parts = list(error.absolute_path)
-    label = ""
-    if len(parts) >= 2 and parts[0] in ("claims", "sections") and isinstance(parts[1], int):
-        entry = data[parts[0]][parts[1]]
-        eid = entry.get("id") if isinstance(entry, dict) else None
-        noun = parts[0][:-1]
-        label = f"{noun} {eid!r}" if eid else f"{noun} #{parts[1] + 1}"
-        parts = parts[2:]
-    if error.validator in ("required", "additionalProperties"):
-        parts = [*parts, error.message.split("'")[1]]
-    fld = ".".join(str(p) for p in parts) or "(top level)"
-    return ", ".join(x for x in (label, f"field {fld!r}") if x)
-
-
-def _explain(error: jsonschema.ValidationError) -> str:
-    if error.validator == "required":
-        return "is missing"
-    if error.validator == "additionalProperties":
-        return "is not a known field"
-    if error.validator == "enum":
-        return f"must be one of {', '.join(map(str, error.validator_value))}, not {error.instance!r}"
-    if error.validator == "pattern":
-        return f"has the wrong format ({error.instance!r})"
-    return error.message
-
-
 def _load_yaml(path: Path, schema: str) -> dict:
-    """Parse one YAML file and check it against ``schema``; errors name file, entry and field."""
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StringDateLoader)
-    except yaml.YAMLError as exc:
-        raise RegistryError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise RegistryError(f"{path}: expected a mapping at the top level")
-    validator = jsonschema.Draft202012Validator(_schema(schema))
-    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    if errors:
-        raise RegistryError("\n".join(f"{path}: {_where(data, e)} {_explain(e)}" for e in errors))
-    return data
+    return load_yaml(path, schema, RegistryError)
 
 
 def load_sections(path: Path) -> list[Section]:
@@ -200,10 +138,13 @@ def load_sections(path: Path) -> list[Section]:
     return sorted(sections, key=lambda s: s.order)
 
 
-def load_registry(claims_dir: Path, notebooks_dir: Path | None = None) -> Registry:
+def load_registry(
+    claims_dir: Path, notebooks_dir: Path | None = None, notebooks: dict[str, SourceNotebook] | None = None
+) -> Registry:
     """Load ``sections.yaml`` and every other ``*.yaml`` in ``claims_dir``.
 
-    With ``notebooks_dir``, also check that every evidence notebook and tagged cell exists.
+    With ``notebooks`` (or ``notebooks_dir`` to read them), also check that every evidence
+    notebook and tagged cell exists.
     """
     claims_dir = Path(claims_dir)
     sections_file = claims_dir / "sections.yaml"
@@ -250,8 +191,10 @@ def load_registry(claims_dir: Path, notebooks_dir: Path | None = None) -> Regist
             )
     registry = Registry(list(sections.values()), claims)
     check_source_consistency(registry)
-    if notebooks_dir is not None:
-        check_evidence_cells(registry, Path(notebooks_dir))
+    if notebooks is None and notebooks_dir is not None:
+        notebooks = load_notebooks(Path(notebooks_dir))
+    if notebooks is not None:
+        check_evidence_cells(registry, notebooks, claims_dir.parent / "notebooks")
     return registry
 
 
@@ -294,29 +237,23 @@ def check_source_consistency(registry: Registry) -> None:
         raise RegistryError("\n".join(problems))
 
 
-def check_evidence_cells(registry: Registry, notebooks_dir: Path) -> None:
+def check_evidence_cells(registry: Registry, notebooks: dict[str, SourceNotebook], notebooks_dir: Path) -> None:
     """Every evidence notebook exists and holds each tagged cell the registry names."""
     problems = []
-    tag_cache: dict[str, dict] = {}
     for claim in registry:
         for fw, ev in claim.evidence.items():
-            if ev.notebook not in tag_cache:
-                path = notebooks_dir / ev.notebook
-                if not path.is_file():
-                    problems.append(
-                        f"{claim.file}: claim {claim.id!r}, field 'evidence.{fw}.notebook': {path} does not exist"
-                    )
-                    tag_cache[ev.notebook] = None
-                    continue
-                tag_cache[ev.notebook] = tagged_cells(read_notebook(path))
-            tags = tag_cache[ev.notebook]
-            if tags is None:
+            source = notebooks.get(ev.notebook)
+            if source is None:
+                problems.append(
+                    f"{claim.file}: claim {claim.id!r}, field 'evidence.{fw}.notebook': "
+                    f"{notebooks_dir / ev.notebook} does not exist"
+                )
                 continue
             for tag in ev.cells:
-                if tag not in tags:
+                if tag not in source.tags:
                     problems.append(
                         f"{claim.file}: claim {claim.id!r}, field 'evidence.{fw}.cells': "
-                        f"no cell tagged {tag!r} in {notebooks_dir / ev.notebook}"
+                        f"no cell tagged {tag!r} in {source.path}"
                     )
     if problems:
         raise RegistryError("\n".join(problems))

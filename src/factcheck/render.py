@@ -13,20 +13,21 @@ import html
 from collections.abc import Callable, Iterable
 
 from . import page_weight
-from .extract import VALUE_MIME, EvidenceCell
-from .registry import FRAMEWORK_LABELS, FRAMEWORKS, SHARED, Claim
+from .extract import EvidenceCell
+from .registry import Claim
+from .vocabulary import FRAMEWORK_IDS as FRAMEWORKS
+from .vocabulary import LABELS as FRAMEWORK_LABELS
+from .vocabulary import SHARED, VALUE_MIME, VERDICT, VERDICTS
 
 Stash = Callable[[str], str]
-
-VERDICT_LABELS = {"holds": "Holds", "nuanced": "Nuanced", "outdated": "Outdated", "false": "False"}
-VERDICT_ICONS = {"holds": "✓", "nuanced": "≈", "outdated": "↺", "false": "✗"}
 ARTICLE = "the article"
 
 
 def verdict_badge(verdict: str) -> str:
+    v = VERDICT[verdict]
     return (
-        f'<span class="verdict-badge verdict-badge--{verdict}" title="Verdict: {VERDICT_LABELS[verdict]}">'
-        f'<span aria-hidden="true">{VERDICT_ICONS[verdict]}</span> {VERDICT_LABELS[verdict]}</span>'
+        f'<span class="verdict-badge verdict-badge--{v.id}" title="Verdict: {v.label}">'
+        f'<span aria-hidden="true">{v.icon}</span> {v.label}</span>'
     )
 
 
@@ -213,8 +214,10 @@ def claim_panel(
     heading_level: int = 3,
     repo_url: str | None = None,
     figure: FigureSink | None = None,
+    releases: str | None = None,
 ) -> str:
-    """The whole panel for one claim, as Markdown with stashed HTML."""
+    """The whole panel for one claim, as Markdown with stashed HTML (``releases``: the strips of
+    the outcomes on other releases, releases.strip_html)."""
     hashes = "#" * heading_level
     header = stash(
         '<div class="claim-meta">'
@@ -248,7 +251,8 @@ def claim_panel(
         f"{hashes} {claim.claim} {{ #{claim.id} .claim-title }}\n\n"
         f'<div class="claim-panel claim-panel--{claim.verdict}" data-claim="{claim.id}" style="{size}" markdown>\n\n'
         f"{header}\n\n{quote}\n{{ .claim-quote }}\n\n"
-        f'<p class="claim-explanation" markdown>**{VERDICT_LABELS[claim.verdict]}.** {claim.explanation}</p>\n\n'
+        f'<p class="claim-explanation" markdown>**{VERDICT[claim.verdict].label}.** {claim.explanation}</p>\n\n'
+        f"{stash(releases) + chr(10) * 2 if releases else ''}"
         f'<div class="claim-evidence" markdown>\n\n{tabs}\n</div>\n\n'
         f"{shared}"
         f"{sources_markdown(claim)}\n"
@@ -309,7 +313,7 @@ def _claim_link(claim: Claim, placed: dict[str, str], link: Callable[[str], str]
 
 def scoreboard(registry, placed: dict[str, str], link: Callable[[str], str]) -> str:
     """Every claim with its section and verdict, plus counts per verdict (from the registry)."""
-    counts = {v: sum(1 for c in registry if c.verdict == v) for v in VERDICT_LABELS}
+    counts = {v.id: sum(1 for c in registry if c.verdict == v.id) for v in VERDICTS}
     summary = " · ".join(f"{verdict_badge(v)} {n}" for v, n in counts.items())
     rows = ["| Claim | Section | Verdict |", "| --- | --- | --- |"]
     for claim in sorted(registry, key=lambda c: (c.section.order, c.id)):
@@ -328,21 +332,18 @@ def outdated_claims(registry, placed: dict[str, str], link: Callable[[str], str]
     return "\n".join(items) + "\n" if items else "No claim is judged outdated.\n"
 
 
-def decision_guide(rows: list[dict], registry, placed: dict[str, str], link: Callable[[str], str]) -> str:
+def decision_guide(rows, placed: dict[str, str], link: Callable[[str], str]) -> str:
     """'If you need X, pick Y', each row linked to the claims whose evidence backs it."""
     lines = ["| If you need | Pick | Why | Evidence |", "| --- | --- | --- | --- |"]
     for row in rows:
-        refs = ", ".join(f"[{cid}]({link(placed[cid])}#{cid})" if cid in placed else cid for cid in row["claims"])
-        lines.append(f"| {row['need']} | **{row['pick']}** | {row['because']} | {refs} |")
+        refs = ", ".join(f"[{cid}]({link(placed[cid])}#{cid})" if cid in placed else cid for cid in row.claims)
+        lines.append(f"| {row.need} | **{row.pick}** | {row.because} | {refs} |")
     return "\n".join(lines) + "\n"
-
-
-BADGE_COLOURS = {"holds": "#1b5e20", "nuanced": "#8a4b00", "outdated": "#5e35b1", "false": "#b71c1c"}
 
 
 def badge_svg(label: str, verdict: str) -> str:
     """A flat two-part badge ('label | verdict') as standalone SVG, for wikis to embed."""
-    message = VERDICT_LABELS[verdict].lower()
+    message = VERDICT[verdict].label.lower()
     lw, mw = 6 * len(label) + 12, 6 * len(message) + 12
     width = lw + mw
     text = html.escape(label)
@@ -350,7 +351,7 @@ def badge_svg(label: str, verdict: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" role="img" '
         f'aria-label="{text}: {message}"><title>{text}: {message}</title>'
         f'<rect width="{lw}" height="20" fill="#555"/>'
-        f'<rect x="{lw}" width="{mw}" height="20" fill="{BADGE_COLOURS[verdict]}"/>'
+        f'<rect x="{lw}" width="{mw}" height="20" fill="{VERDICT[verdict].colour}"/>'
         '<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle">'
         f'<text x="{lw / 2}" y="14">{text}</text><text x="{lw + mw / 2}" y="14">{message}</text></g></svg>\n'
     )
@@ -361,6 +362,6 @@ def badge_endpoint(label: str, verdict: str) -> dict:
     return {
         "schemaVersion": 1,
         "label": label,
-        "message": VERDICT_LABELS[verdict].lower(),
-        "color": BADGE_COLOURS[verdict].lstrip("#"),
+        "message": VERDICT[verdict].label.lower(),
+        "color": VERDICT[verdict].colour.lstrip("#"),
     }

@@ -1,7 +1,11 @@
 """Shortcodes in page Markdown, written as HTML comments so they stay invisible on GitHub.
 
-    <!-- claim: paradigm-tf-static-graph -->   a claim panel (on a line of its own)
-    <!-- value: tiny-op-ratio -->              a figure recorded by a notebook cell (inline)
+``KINDS`` is the one table of shortcode kinds: the parser, the page checks (placement.py) and
+the resolver (site.py) all read it. A block shortcode sits on a line of its own and becomes
+Markdown blocks; an inline one is replaced inside its line.
+
+    <!-- claim: paradigm-tf-static-graph -->   a claim panel
+    <!-- value: tiny-op-ratio -->              a figure recorded by a notebook cell
     <!-- provenance -->                        the "Verified with ..." line for this page
 
 ``ShortcodeExtension`` is a plain Python-Markdown extension: it asks a resolver for the
@@ -16,10 +20,32 @@ from dataclasses import dataclass
 from markdown import Extension
 from markdown.preprocessors import Preprocessor
 
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    block: bool  # a line of its own, replaced by Markdown blocks; else replaced inline
+    arg: str  # "required" | "none" | "optional"
+    doc: str
+
+
+KINDS = {
+    k.name: k
+    for k in (
+        Kind("claim", True, "required", "the panel of one claim (its id)"),
+        Kind("provenance", True, "none", "'Verified with TensorFlow x, PyTorch y ...' for the page's notebooks"),
+        Kind("scoreboard", True, "none", "every claim with its section and verdict, and the counts"),
+        Kind("outdated-claims", True, "none", "the claims judged outdated, each with its newest source"),
+        Kind("decision-guide", True, "none", "data/decision-guide.yaml as a table"),
+        Kind("differences-table", True, "none", "the page's claims that carry a 'difference', as a table"),
+        Kind("version-matrix", True, "none", "every claim's outcome on every tested release, by section"),
+        Kind("version-runs", True, "none", "the version-matrix runs: versions, dates, libraries left out"),
+        Kind("value", False, "required", "a value a notebook cell recorded (its name)"),
+        Kind("claim-count", False, "none", "how many claims the registry holds"),
+        Kind("verdict-count", False, "required", "how many claims have this verdict"),
+    )
+}
 SHORTCODE = re.compile(r"<!--\s*(?P<kind>[a-z][a-z-]*)(?::\s*(?P<arg>[^\s>]+))?\s*-->")
-BLOCK_KINDS = {"claim", "provenance", "scoreboard", "outdated-claims", "decision-guide", "differences-table"}
-INLINE_KINDS = {"value", "claim-count", "verdict-count"}
-KNOWN = BLOCK_KINDS | INLINE_KINDS
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
@@ -30,17 +56,31 @@ class Shortcode:
     line: int  # 1-based
 
 
-def find_shortcodes(text: str) -> list[Shortcode]:
-    """All shortcodes outside fenced code blocks, with their line numbers."""
-    found, in_fence = [], False
-    for number, line in enumerate(text.splitlines(), start=1):
+def _looks_like_ours(kind: str) -> bool:
+    """A known kind, or a misspelt one (``claims:``), never an ordinary HTML comment."""
+    return kind in KINDS or kind.startswith("claim")
+
+
+def lines_outside_fences(lines):
+    """(line, is it prose?) for each line: False inside fenced code blocks and on their fences,
+    where a shortcode is an example, not an instruction."""
+    in_fence = False
+    for line in lines:
         if _FENCE.match(line):
             in_fence = not in_fence
+            yield line, False
             continue
-        if in_fence:
+        yield line, not in_fence
+
+
+def find_shortcodes(text: str) -> list[Shortcode]:
+    """All shortcodes outside fenced code blocks, with their line numbers."""
+    found = []
+    for number, (line, prose) in enumerate(lines_outside_fences(text.splitlines()), start=1):
+        if not prose:
             continue
         for m in SHORTCODE.finditer(line):
-            if m["kind"] in KNOWN or m["kind"].startswith("claim"):
+            if _looks_like_ours(m["kind"]):
                 found.append(Shortcode(m["kind"], m["arg"], number))
     return found
 
@@ -51,27 +91,24 @@ class _ShortcodePreprocessor(Preprocessor):
         self.resolver = resolver
 
     def run(self, lines):
-        out, in_fence = [], False
+        out = []
 
         def stash(html: str) -> str:
             return self.md.htmlStash.store(html)
 
-        for line in lines:
-            if _FENCE.match(line):
-                in_fence = not in_fence
-            if in_fence or "<!--" not in line:
+        def inline(m: re.Match) -> str:
+            kind = KINDS.get(m["kind"])
+            return self.resolver(m["kind"], m["arg"], stash) if kind and not kind.block else m[0]
+
+        for line, prose in lines_outside_fences(lines):
+            if not prose or "<!--" not in line:
                 out.append(line)
                 continue
             whole = SHORTCODE.fullmatch(line.strip())
-            if whole and whole["kind"] in BLOCK_KINDS:
+            if whole and whole["kind"] in KINDS and KINDS[whole["kind"]].block:
                 out.extend(["", *self.resolver(whole["kind"], whole["arg"], stash).splitlines(), ""])
                 continue
-            out.append(
-                SHORTCODE.sub(
-                    lambda m: self.resolver(m["kind"], m["arg"], stash) if m["kind"] in INLINE_KINDS else m[0],
-                    line,
-                )
-            )
+            out.append(SHORTCODE.sub(inline, line))
         return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from .render import BADGE_COLOURS, VERDICT_LABELS
+from .vocabulary import VERDICTS
 
 WIDTH, HEIGHT, DPI = 1200, 630, 100  # the size link previews expect (1.91:1)
 
@@ -27,13 +27,13 @@ def social_card_png(counts: dict[str, int], subtitle: str) -> bytes:
     total = sum(counts.values())
     ax.text(80, 300, f"{total} claims checked by running code", color="white", fontsize=30, va="center")
     x = 80
-    for verdict, label in VERDICT_LABELS.items():
-        text = f"{counts.get(verdict, 0)} {label.lower()}"
+    for verdict in VERDICTS:
+        text = f"{counts.get(verdict.id, 0)} {verdict.label.lower()}"
         width = 60 + 21 * len(text)
         ax.add_patch(
             FancyBboxPatch(
                 (x, 150), width, 70, boxstyle="round,pad=0,rounding_size=35",
-                facecolor=BADGE_COLOURS[verdict], edgecolor="white", linewidth=2,
+                facecolor=verdict.colour, edgecolor="white", linewidth=2,
             )
         )  # fmt: skip
         ax.text(x + width / 2, 185, text, color="white", fontsize=26, fontweight="bold", ha="center", va="center")

@@ -243,3 +243,19 @@ def stale(nb, ctx: SupportContext) -> bool:
 
 def _positions(nb) -> list[int]:
     return [i for i, c in enumerate(nb.cells) if is_generated(c)]
+
+
+def sync_notebooks(project, check: bool = False) -> list[str]:
+    """Rebuild every stale notebook's generated cells (or, with ``check``, only list them)."""
+    from .notebooks import find_notebooks, read_notebook
+
+    ctx = project.support_context()
+    out_of_date = []
+    for path in find_notebooks(project.notebooks_dir):
+        nb = read_notebook(path)
+        if not stale(nb, ctx):
+            continue
+        out_of_date.append(project.rel_notebook(path))
+        if not check:
+            path.write_text(nbformat.writes(synced(nb, ctx)) + "\n", encoding="utf-8")
+    return out_of_date

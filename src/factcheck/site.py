@@ -1,0 +1,420 @@
+"""The pipeline from claims and notebooks to the pieces of a site, as three explicit stages:
+
+    sources = load(project)                  registry + source notebooks, read once, hygiene checked
+    report  = execute(sources)               run what the cache lacks (executor.py, cache.py)
+    site    = assemble(sources, pages, ...)  executed notebooks read once, values, placement,
+                                             evidence verified, decision guide validated
+
+``Site`` is a value: ``site.resolver(page, url)`` turns a page's shortcodes into Markdown (one
+table, ``RESOLVERS``, keyed like shortcodes.KINDS) and ``site.files(...)`` returns the files a
+site publishes besides its pages (claims.json, badges, figures, social card, the fwbench wheel).
+Nothing here knows MkDocs: mkdocs_plugin.py wires these calls to its events.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import render
+from .datafiles import GuideRow, load_decision_guide
+from .errors import EvidenceError, PageError, RegistryError
+from .evidence_checks import NotebookCode, assert_problems, check_evidence_ran
+from .executor import Executor, RunReport
+from .extract import EvidenceCell, ExecutedNotebook
+from .notebooks import SourceNotebook, import_order_problem, load_notebooks
+from .page_weight import Figures
+from .placement import Placement, place_claims
+from .project import Project
+from .registry import Claim, Registry, load_registry
+from .releases import Mark, Matrix, claim_releases, current_hashes, matrix_html, runs_html, strip_html
+from .vocabulary import FRAMEWORK_IDS, LABELS, SHARED, VERDICTS
+
+VALUE_SHORTCODE = re.compile(r"<!--\s*value:\s*([\w.-]+)\s*-->")  # also allowed in explanations
+
+
+# -- stage 1: sources ---------------------------------------------------------------------------
+
+
+@dataclass
+class Sources:
+    """What a build starts from: the registry and every source notebook, each read once."""
+
+    project: Project
+    registry: Registry
+    notebooks: dict[str, SourceNotebook]
+
+
+def load(project: Project) -> Sources:
+    """Read claims and notebooks; fail on a malformed claims file, a missing evidence cell, a
+    notebook importing tensorflow before torch, or generated cells out of date."""
+    from .support import stale
+
+    notebooks = load_notebooks(project.notebooks_dir)
+    registry = load_registry(project.claims_dir, notebooks=notebooks)
+    support = project.support_context()
+    problems = []
+    for rel, source in notebooks.items():
+        problem = import_order_problem(source.nb)
+        if problem:
+            problems.append(f"notebooks/{rel}: {problem}")
+        if stale(source.nb, support):
+            problems.append(
+                f"notebooks/{rel}: its generated cells (Colab setup, helpers, embedded data) are out of date:"
+                " run `make notebooks` (python -m factcheck sync)"
+            )
+    if problems:
+        raise RegistryError("\n".join(problems))
+    return Sources(project, registry, notebooks)
+
+
+# -- stage 2: execution -------------------------------------------------------------------------
+
+
+def execute(
+    sources: Sources,
+    jobs: int = 2,
+    progress: Callable[[str], None] | None = None,
+    notebooks: list[str] | None = None,
+    shard: str | None = None,
+    force: bool = False,
+) -> RunReport:
+    """Run what the cache lacks; failures come back in the report (``raise_for_failures``)."""
+    executor = Executor(sources.project, sources.registry, jobs=jobs, progress=progress, sources=sources.notebooks)
+    return executor.run(notebooks=notebooks, shard=shard, force=force)
+
+
+# -- stage 3: the assembled site ----------------------------------------------------------------
+
+
+@dataclass
+class Site:
+    sources: Sources
+    executed: dict[str, ExecutedNotebook]
+    records: dict[str, dict]  # notebook -> its execution record
+    values: dict[str, dict]  # value name -> payload recorded by a cell
+    placement: Placement
+    evidence: dict[str, dict[str, list[EvidenceCell]]]  # claim -> framework (or "both") -> cells
+    guide: list[GuideRow] | None
+    repo_url: str | None = None
+    figures: Figures = field(default_factory=Figures)
+    matrix: Matrix = field(default_factory=lambda: Matrix({}))
+    hashes: dict[str, str] = field(default_factory=dict)  # notebook -> code hash (stale matrix runs)
+
+    def release_marks(self, claim: Claim) -> dict[str, list[Mark]]:
+        """Each side's outcome on every tested release of its framework (the version matrix)."""
+        return {
+            side: self.matrix.marks(
+                claim.id, side, claim.evidence[side].notebook, self.hashes.get(claim.evidence[side].notebook)
+            )
+            if side in self.matrix.runs
+            else []
+            for side in FRAMEWORK_IDS
+        }
+
+    @property
+    def registry(self) -> Registry:
+        return self.sources.registry
+
+    # -- values quoted in prose -------------------------------------------------------------
+    def value(self, name: str, where: str) -> str:
+        if name not in self.values:
+            raise EvidenceError(f"{where} names value {name!r}, which no notebook recorded")
+        return self.values[name]["text"]
+
+    def explanation(self, claim: Claim) -> str:
+        """The explanation with each ``<!-- value: name -->`` replaced by the recorded value."""
+        where = f"{claim.file.name}: claim {claim.id!r}: explanation"
+        return VALUE_SHORTCODE.sub(lambda m: self.value(m[1], where), claim.explanation)
+
+    def difference_row(self, claim: Claim) -> tuple[Claim, str, str, str]:
+        """(claim, TensorFlow default, PyTorch default, symptom) from recorded values."""
+        diff, where = claim.difference, f"{claim.file.name}: claim {claim.id!r}: field 'difference"
+        symptom = VALUE_SHORTCODE.sub(lambda m: self.value(m[1], f"{where}.symptom'"), diff.symptom)
+        return (
+            claim,
+            self.value(diff.tensorflow, f"{where}.tensorflow'"),
+            self.value(diff.pytorch, f"{where}.pytorch'"),
+            symptom,
+        )
+
+    # -- pages --------------------------------------------------------------------------------
+    def resolver(self, page: str, url: str | None = None):
+        """The shortcode resolver for one page (``page`` relative to docs/, ``url`` its URL
+        relative to the site root, e.g. ``paradigm/``)."""
+        ctx = PageContext(self, page, url)
+
+        def resolve(kind: str, arg: str | None, stash) -> str:
+            if kind not in RESOLVERS:
+                raise PageError(f"docs/{page}: unknown shortcode {kind!r}")
+            return RESOLVERS[kind](ctx, arg, stash)
+
+        return resolve
+
+    # -- files besides the pages --------------------------------------------------------------
+    def claims_json(self, url_of: Callable[[str], str]) -> dict:
+        """Machine-readable record of every claim (``url_of(page)`` gives a page's URL)."""
+        claims = []
+        for claim in sorted(self.registry, key=lambda c: (c.section.order, c.id)):
+            page = self.placement.get(claim.id)
+            evidence = {}
+            for fw in (fw for fw in (*FRAMEWORK_IDS, SHARED) if fw in claim.evidence):
+                ev, cells = claim.evidence[fw], self.evidence[claim.id][fw]
+                evidence[fw] = {
+                    "notebook": f"notebooks/{ev.notebook}",
+                    "cells": [{"tag": c.tag, "cell": c.index + 1, "execution_count": c.execution_count} for c in cells],
+                    "passed": all(c.execution_count is not None for c in cells)
+                    and (fw == SHARED or bool(ev.untestable) or any(c.asserts for c in cells)),
+                    "untestable": ev.untestable,
+                }
+            newest = max((self.records[ev.notebook] for ev in claim.evidence.values()), key=lambda r: r["executed_at"])
+            claims.append(
+                {
+                    "id": claim.id,
+                    "section": claim.section.id,
+                    "section_title": claim.section.title,
+                    "claim": claim.claim,
+                    "url": f"{url_of(page)}#{claim.id}" if page else None,
+                    "quote": claim.quote,
+                    "quoted_from": (
+                        {"title": claim.origin.title, "url": claim.origin.url} if claim.origin else "the article"
+                    ),
+                    "verdict": claim.verdict,
+                    "explanation": self.explanation(claim),
+                    "evidence": evidence,
+                    "sources": [
+                        {"url": s.url, "title": s.title, "published": s.published, "accessed": s.accessed}
+                        for s in claim.sources
+                    ],
+                    "versions": {k: v for k, v in newest["versions"].items() if v},
+                    "releases": claim_releases(self.release_marks(claim)),
+                    "verified_on": newest["executed_at"][:10],
+                }
+            )
+        counts = {v.id: sum(1 for c in claims if c["verdict"] == v.id) for v in VERDICTS}
+        return {"schema": 1, "article": "TensorFlow vs PyTorch", "counts": counts, "claims": claims}
+
+    def badges(self) -> dict[str, str]:
+        """Embeddable verdict badges: badges/<id>.svg and shields.io endpoint JSON badges/<id>.json."""
+        files = {}
+        for claim in self.registry:
+            files[f"badges/{claim.id}.svg"] = render.badge_svg(claim.id, claim.verdict)
+            files[f"badges/{claim.id}.json"] = json.dumps(render.badge_endpoint(claim.id, claim.verdict)) + "\n"
+        return files
+
+    def files(self, url_of: Callable[[str], str]) -> dict[str, bytes]:
+        """Every file the site publishes besides its pages, by path relative to the site root."""
+        from .publish import build_wheel, fwbench_version, wheel_name
+        from .social import social_card_png
+
+        data = self.claims_json(url_of)
+        out = {"claims.json": (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()}
+        out.update({path: text.encode() for path, text in self.badges().items()})
+        out.update(self.figures.files())
+        out[SOCIAL_CARD] = social_card_png(data["counts"], "TensorFlow vs PyTorch, fact-checked in both frameworks")
+        package = self.sources.project.fwbench_dir
+        if package.is_dir():  # the benchmark notebooks' package, installable from the site
+            version = fwbench_version(package)
+            out[f"downloads/{wheel_name(version)}"] = build_wheel(package, version)
+        return out
+
+
+SOCIAL_CARD = "assets/social-card.png"  # overrides/main.html links it
+
+
+def assemble(sources: Sources, pages: dict[str, str], site_url: str | None = None, repo_url: str | None = None) -> Site:
+    """Read every executed notebook once, place the claims on the pages and verify the evidence."""
+    project, registry = sources.project, sources.registry
+    _publish_banners(sources, site_url, repo_url)
+    executed, records = {}, {}
+    for rel in sources.notebooks:
+        path = project.executed_notebook(rel)
+        if path.is_file():
+            executed[rel] = ExecutedNotebook.read(path, rel)
+            records[rel] = json.loads(project.record_path(rel).read_text())
+    values = _values(executed)
+    placement = place_claims(pages, registry, set(values))
+    evidence = {}
+    for claim in registry:
+        evidence[claim.id] = {}
+        for fw, ev in claim.evidence.items():
+            if ev.notebook not in executed:
+                raise EvidenceError(f"notebooks/{ev.notebook}: no executed copy (run the executor first)")
+            evidence[claim.id][fw] = executed[ev.notebook].cells(ev.cells)
+    guide = None
+    if placement.uses("decision-guide"):
+        guide = load_decision_guide(project.root / "data" / "decision-guide.yaml", registry)
+    site = Site(sources, executed, records, values, placement, evidence, guide, repo_url)
+    site.matrix = Matrix.load(project.root / "data" / "version-matrix")
+    site.hashes = current_hashes(sources.notebooks)
+    verify(site)
+    return site
+
+
+def _values(executed: dict[str, ExecutedNotebook]) -> dict[str, dict]:
+    """Every value recorded by any notebook; a name recorded by two notebooks is an error."""
+    values, owner = {}, {}
+    for rel, nb in executed.items():
+        for name, payload in nb.values().items():
+            if name in owner and owner[name] != rel:
+                raise EvidenceError(f"value {name!r} is recorded by notebooks/{owner[name]} and notebooks/{rel}")
+            values[name], owner[name] = payload, rel
+    return values
+
+
+def verify(site: Site) -> None:
+    """Every claim's evidence ran and asserts something that could fail; every value its
+    explanation or difference names was recorded. All problems are reported at once."""
+    problems = []
+    code: dict[str, NotebookCode] = {}
+    for claim in site.registry:
+        try:
+            for fw, cells in site.evidence[claim.id].items():
+                # The shared cells illustrate; each framework's own cells must assert, unless the
+                # registry says no code can decide that side (judged from sources).
+                ev = claim.evidence[fw]
+                must_assert = fw != SHARED and not ev.untestable
+                check_evidence_ran(claim.id, fw, cells, require_assert=must_assert)
+                if must_assert:
+                    if ev.notebook not in code:
+                        code[ev.notebook] = NotebookCode(site.executed[ev.notebook].code_sources())
+                    problems += assert_problems(claim.id, fw, LABELS[fw], ev.notebook, code[ev.notebook], cells)
+            site.explanation(claim)
+            if claim.difference:
+                site.difference_row(claim)
+        except EvidenceError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise EvidenceError("\n".join(problems))
+
+
+def _publish_banners(sources: Sources, site_url: str | None, repo_url: str | None) -> None:
+    """Every executed notebook gets its 'verified with' banner (publish.py) before it is read."""
+    import nbformat
+
+    from .notebooks import read_notebook
+    from .publish import Commit, banner_markdown, with_banner
+
+    project = sources.project
+    commit = Commit.of(project.root)
+    for rel in sources.notebooks:
+        executed = project.executed_notebook(rel)
+        if not executed.is_file():
+            continue
+        record = json.loads(project.record_path(rel).read_text())
+        page = f"{site_url.rstrip('/')}/notebooks/{rel.removesuffix('.ipynb')}/" if site_url else None
+        nb = with_banner(read_notebook(executed), banner_markdown(record, commit, repo_url, rel, page))
+        new = nbformat.writes(nb) + "\n"
+        if executed.read_text(encoding="utf-8") != new:
+            executed.write_text(new, encoding="utf-8")
+
+
+# -- the shortcode resolvers ----------------------------------------------------------------------
+
+
+@dataclass
+class PageContext:
+    site: Site
+    page: str  # relative to docs/
+    url: str | None  # relative to the site root
+
+    def link(self, target: str) -> str:
+        """A page (relative to docs/) as a Markdown link target from this page."""
+        here = posixpath.dirname(self.page)
+        return posixpath.relpath(target, here or ".")
+
+    def figure(self, data: bytes, ext: str) -> str:
+        """Store a figure file; its URL relative to this page's URL (raw HTML is not rewritten)."""
+        url_dir = posixpath.dirname(self.url) if self.url is not None else posixpath.dirname(self.page)
+        return posixpath.relpath(self.site.figures.add(data, ext), url_dir or ".")
+
+    @property
+    def placed(self) -> dict[str, str]:
+        return self.site.placement.page_of
+
+    def url_to(self, page: str) -> str:
+        """Another page (relative to docs/) as a URL relative to this page's URL, for raw HTML."""
+        target = page.removesuffix(".md")
+        target = "" if target == "index" else target + "/"
+        url_dir = posixpath.dirname(self.url) if self.url is not None else posixpath.dirname(self.page)
+        return posixpath.relpath(target or ".", url_dir or ".") + "/"
+
+
+def _claim(ctx: PageContext, arg: str, stash) -> str:
+    site = ctx.site
+    claim = site.registry[arg]
+    links = {fw: ctx.link(f"notebooks/{ev.notebook}") for fw, ev in claim.evidence.items()}
+    releases = None
+    if not site.matrix.empty:
+        releases = strip_html(claim.id, site.release_marks(claim), ctx.url_to(VERSIONS_PAGE))
+    claim = dataclasses.replace(claim, explanation=site.explanation(claim))
+    return render.claim_panel(
+        claim, site.evidence[arg], links, stash, repo_url=site.repo_url, figure=ctx.figure, releases=releases
+    )
+
+
+def _value(ctx: PageContext, arg: str, stash) -> str:
+    if arg not in ctx.site.values:
+        raise PageError(f"docs/{ctx.page}: no notebook recorded a value named {arg!r}")
+    return ctx.site.values[arg]["text"]
+
+
+def _provenance(ctx: PageContext, arg, stash) -> str:
+    notebooks = sorted(
+        {
+            ev.notebook
+            for cid in ctx.site.placement.claims_on(ctx.page)
+            for ev in ctx.site.registry[cid].evidence.values()
+        }
+    )
+    return render.provenance(ctx.site.records[nb] for nb in notebooks)
+
+
+def _differences(ctx: PageContext, arg, stash) -> str:
+    site = ctx.site
+    here = set(site.placement.claims_on(ctx.page))
+    rows = [site.difference_row(claim) for claim in site.registry if claim.difference and claim.id in here]
+    if not rows:
+        raise PageError(f"docs/{ctx.page}: differences-table, but no claim on this page has a 'difference'")
+    return render.differences_table(rows, ctx.placed, ctx.link)
+
+
+def _guide(ctx: PageContext, arg, stash) -> str:
+    return render.decision_guide(ctx.site.guide or [], ctx.placed, ctx.link)
+
+
+VERSIONS_PAGE = "versions.md"
+
+
+def _version_matrix(ctx: PageContext, arg, stash) -> str:
+    site = ctx.site
+    by_section: dict[str, list[Claim]] = {}
+    for claim in sorted(site.registry, key=lambda c: (c.section.order, c.id)):
+        by_section.setdefault(claim.section.id, []).append(claim)
+
+    def link(claim: Claim) -> str:
+        return f"{ctx.url_to(site.placement.get(claim.id))}#{claim.id}"
+
+    tables = matrix_html(site.registry.sections, by_section, site.release_marks, link)
+    return "\n\n".join(
+        f"## {section.title} {{ #versions-{section.id} }}\n\n{stash(table)}" for section, table in tables
+    )
+
+
+RESOLVERS: dict[str, Callable[[PageContext, str | None, Callable], str]] = {
+    "claim": _claim,
+    "value": _value,
+    "provenance": _provenance,
+    "scoreboard": lambda ctx, arg, stash: render.scoreboard(ctx.site.registry, ctx.placed, ctx.link),
+    "outdated-claims": lambda ctx, arg, stash: render.outdated_claims(ctx.site.registry, ctx.placed, ctx.link),
+    "decision-guide": _guide,
+    "differences-table": _differences,
+    "claim-count": lambda ctx, arg, stash: str(len(ctx.site.registry)),
+    "verdict-count": lambda ctx, arg, stash: str(sum(1 for c in ctx.site.registry if c.verdict == arg)),
+    "version-matrix": _version_matrix,
+    "version-runs": lambda ctx, arg, stash: stash(runs_html(ctx.site.matrix)),
+}

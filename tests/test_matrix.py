@@ -1,0 +1,597 @@
+"""The version matrix: result format, classification, resuming (no real installs)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from builders import REPO, claim
+
+from factcheck.registry import load_registry
+from factcheck.results import (
+    COULD_NOT_RUN,
+    EARLIER_CELL,
+    FAILS,
+    HOLDS,
+    KERNEL_DIED,
+    MISSING_PACKAGE,
+    TIMEOUT,
+    Check,
+    Environment,
+    LeftOut,
+    NotebookResult,
+    PackageStatus,
+    ResultError,
+    RunResult,
+    claim_history,
+    classify_claims,
+    classify_side,
+    count_outcomes,
+    error_line,
+    load_results,
+    notebook_source_hash,
+    read_result,
+    stale_notebooks,
+    validate,
+    write_result,
+)
+
+sys.path.insert(0, str(REPO / "tools"))
+import matrix  # noqa: E402  (tools/matrix.py: a script, imported by name so its workers can pickle)
+
+# A notebook whose cells cover every case: a setup cell, a claim that holds, one that fails
+# its assert, one whose cell imports a package the environment lacks, one that uses a torch
+# API that does not exist, and one whose cell depends on a variable an earlier claim's cell
+# never defined.
+CASES = [
+    ("md", "# Cases\n\nEvery outcome once."),
+    ("code", "import os\nbase = 21"),
+    ("code", "assert base * 2 == 42\nprint('holds')", ["tf-holds"]),
+    ("code", "assert base * 2 == 43, 'the arithmetic changed'", ["pt-fails"]),
+    ("code", "raise RuntimeError('boom in an earlier claim')\nboom_result = base", ["pt-boom"]),
+    ("code", "assert boom_result == 21", ["pt-after-boom"]),
+    ("code", "import surely_not_installed_pkg\nassert True", ["tf-missing"]),
+    ("code", "x = 1\nassert x == 1", ["pt-holds"]),
+]
+
+# A notebook whose setup cell cannot import a library: every claim in it could not run.
+SETUP_IMPORT = [
+    ("md", "# Setup fails\n\nThe setup imports a library that is left out."),
+    ("code", "import surely_not_installed_pkg as lib"),
+    ("code", "assert lib.answer == 42", ["tf-needs-lib"]),
+    ("code", "assert 1 + 1 == 2", ["pt-plain"]),
+]
+
+# A setup cell that raises something other than ImportError (a newer API than the claim needs).
+SETUP_ERROR = [
+    ("md", "# Setup raises\n\nA setup cell uses an API this release lacks."),
+    ("code", "raise AttributeError(\"module 'torch' has no attribute 'compiler'\")\nvalue = 1"),
+    ("code", "assert value == 1", ["tf-after-setup"]),
+    ("code", "assert 2 == 2", ["pt-after-setup"]),
+]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """Fixture notebooks executed for real (nbclient, allow_errors) by the matrix's worker."""
+    from builders import DemoProject
+
+    demo = DemoProject(tmp_path_factory.mktemp("matrix") / "project")
+    # Without generated cells: the cell numbers below count the fixture's own cells.
+    demo.write_notebook("demo/cases.ipynb", CASES, sync=False)
+    demo.write_notebook("demo/setup-import.ipynb", SETUP_IMPORT, sync=False)
+    demo.write_notebook("demo/setup-error.ipynb", SETUP_ERROR, sync=False)
+    demo.write_claims(
+        [
+            claim("demo-holds-and-fails", "demo/cases.ipynb", ["tf-holds"], ["pt-fails"]),
+            claim("demo-missing-and-boom", "demo/cases.ipynb", ["tf-missing"], ["pt-boom"]),
+            claim(
+                "demo-after-boom",
+                "demo/cases.ipynb",
+                ["tf-holds"],
+                ["pt-after-boom"],
+                evidence={
+                    "tensorflow": {"notebook": "demo/cases.ipynb", "cells": ["tf-holds"]},
+                    "pytorch": {"notebook": "demo/cases.ipynb", "cells": ["pt-after-boom"]},
+                    "both": {"notebook": "demo/cases.ipynb", "cells": ["pt-boom"]},
+                },
+            ),
+            claim("demo-setup-import", "demo/setup-import.ipynb", ["tf-needs-lib"], ["pt-plain"]),
+            claim("demo-setup-error", "demo/setup-error.ipynb", ["tf-after-setup"], ["pt-after-setup"]),
+        ]
+    )
+    out = demo.root / "executed"
+    rels = ["demo/cases.ipynb", "demo/setup-import.ipynb", "demo/setup-error.ipynb"]
+    matrix.execute_notebooks(rels, out, jobs=2, notebooks_dir=demo.root / "notebooks")
+    registry = load_registry(demo.root / "claims", demo.root / "notebooks")
+    nbs, records = {}, {}
+    for rel in rels:
+        rec = json.loads((out / rel).with_suffix(".json").read_text())
+        nb = matrix._read_nb(out / rel)
+        nbs[rel] = nb
+        records[rel] = NotebookResult(
+            rel, rec["status"], notebook_source_hash(nb), rec["seconds"], rec["cell"], rec["detail"]
+        )
+    return registry, nbs, records
+
+
+def test_executed_fixture_notebooks_are_classified(executed):
+    registry, nbs, records = executed
+    assert {r.status for r in records.values()} == {"ran"}, "allow_errors: every cell runs"
+    results = classify_claims(registry, nbs, records)
+
+    hf = results["demo-holds-and-fails"]
+    assert hf["tensorflow"].outcome == HOLDS
+    assert hf["pytorch"].outcome == FAILS
+    assert hf["pytorch"].error == "AssertionError: the arithmetic changed"
+    assert hf["pytorch"].cell == 4
+
+    mb = results["demo-missing-and-boom"]
+    assert mb["tensorflow"].outcome == COULD_NOT_RUN
+    assert mb["tensorflow"].reason.kind == MISSING_PACKAGE
+    assert mb["tensorflow"].reason.package == "surely_not_installed_pkg"
+    assert mb["pytorch"].outcome == FAILS  # the claim's own cell raised: that is the claim failing
+    assert mb["pytorch"].error == "RuntimeError: boom in an earlier claim"
+
+    after = results["demo-after-boom"]
+    assert set(after) == {"tensorflow", "pytorch"}, "'both' cells are never judged"
+    assert after["pytorch"].outcome == COULD_NOT_RUN
+    assert after["pytorch"].reason.kind == EARLIER_CELL
+    assert after["pytorch"].reason.cell == 5
+    assert "cell 5 (pt-boom) raised RuntimeError: boom in an earlier claim" in after["pytorch"].reason.detail
+
+    si = results["demo-setup-import"]
+    assert si["tensorflow"].outcome == COULD_NOT_RUN
+    assert si["tensorflow"].reason.kind == MISSING_PACKAGE
+    assert si["tensorflow"].reason.detail.startswith("cell 2 (setup) raised ModuleNotFoundError")
+    assert si["pytorch"].outcome == HOLDS, "a side whose cells all ran and raised nothing holds"
+
+    se = results["demo-setup-error"]
+    assert se["tensorflow"].outcome == COULD_NOT_RUN
+    assert se["tensorflow"].reason.kind == EARLIER_CELL
+    assert "AttributeError: module 'torch' has no attribute 'compiler'" in se["tensorflow"].reason.detail
+
+
+def test_could_not_run_is_never_counted_as_a_failure(executed):
+    registry, nbs, records = executed
+    counts = count_outcomes(classify_claims(registry, nbs, records))
+    assert counts[FAILS] == 2  # the arithmetic assert and the claim cell that raised, nothing else
+    assert counts[COULD_NOT_RUN] == 4
+    assert counts[HOLDS] == 4
+    assert counts["total"] == 10
+    assert counts["decided_share"] == 0.6
+
+
+def _cell(source, tags=(), error=None, ran=True):
+    cell = {"cell_type": "code", "source": source, "metadata": {"tags": list(tags)}, "outputs": []}
+    cell["execution_count"] = 1 if ran else None
+    if error:
+        ename, evalue = error
+        cell["outputs"].append({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": []})
+    return cell
+
+
+def test_framework_api_import_error_is_a_failure_not_a_missing_package():
+    nb = {
+        "cells": [
+            _cell("import torch"),
+            _cell("from torch.export import export", ["t"], ("ModuleNotFoundError", "No module named 'torch.export'")),
+        ]
+    }
+    side = classify_side(nb, ["t"])
+    assert side.outcome == FAILS
+    assert side.error == "ModuleNotFoundError: No module named 'torch.export'"
+    nb = {"cells": [_cell("import onnx", ["t"], ("ModuleNotFoundError", "No module named 'onnx'"))]}
+    assert classify_side(nb, ["t"]).reason.kind == MISSING_PACKAGE
+
+
+def test_a_missing_package_earlier_in_the_notebook_is_not_the_claims_failure():
+    # pytorch-paths: the LiteRT cell lacks litert-torch, then the summary cell asserts every path.
+    nb = {
+        "cells": [
+            _cell("import torch"),
+            _cell("import litert_torch", ["litert"], ("ModuleNotFoundError", "No module named 'litert_torch'")),
+            _cell("assert paths == ALL", ["table"], ("AssertionError", "assert paths == ALL")),
+            _cell(
+                "metadata('litert-torch')",
+                ["meta"],
+                ("PackageNotFoundError", "No package metadata was found for litert-torch"),
+            ),
+        ]
+    }
+    table = classify_side(nb, ["table"])
+    assert (table.outcome, table.reason.kind, table.reason.cell) == (COULD_NOT_RUN, MISSING_PACKAGE, 2)
+    assert table.reason.detail.startswith("cell 2 (litert) raised ModuleNotFoundError")
+    meta = classify_side(nb, ["meta"])
+    assert (meta.outcome, meta.reason.kind, meta.reason.package) == (COULD_NOT_RUN, MISSING_PACKAGE, "litert-torch")
+
+
+def test_rebuilt_notebooks_classify_like_the_executed_ones(executed):
+    from factcheck.results import notebook_errors, rebuild_executed
+
+    registry, nbs, records = executed
+    for rel, record in records.items():
+        record.errors = notebook_errors(nbs[rel])
+    sources = {rel: {"cells": [dict(c, outputs=[], execution_count=None) for c in nb.cells]} for rel, nb in nbs.items()}
+    rebuilt = {rel: rebuild_executed(sources[rel], records[rel]) for rel in records}
+    assert classify_claims(registry, rebuilt, records) == classify_claims(registry, nbs, records)
+
+
+def test_timeout_and_dead_kernel_are_could_not_run():
+    nb = {"cells": [_cell("setup"), _cell("slow()", ["a"]), _cell("later()", ["b"], ran=False)]}
+    a = classify_side(nb, ["a"], TIMEOUT, stopped_at=2, detail="no result within 300 s")
+    assert (a.outcome, a.reason.kind, a.reason.cell) == (COULD_NOT_RUN, TIMEOUT, 2)
+    assert a.reason.detail.startswith("this side's cell 2 timed out")
+    b = classify_side(nb, ["b"], KERNEL_DIED, stopped_at=2)
+    assert (b.outcome, b.reason.kind) == (COULD_NOT_RUN, KERNEL_DIED)
+    assert b.reason.detail.startswith("an earlier cell 2 killed the kernel")
+    assert classify_side(None, ["a"], "notebook-not-started", detail="no kernel").reason.detail == "no kernel"
+
+
+def test_bare_assert_error_line_quotes_the_assert():
+    output = {
+        "output_type": "error",
+        "ename": "AssertionError",
+        "evalue": "",
+        "traceback": [
+            "\x1b[0;31mAssertionError\x1b[0m  Traceback",
+            "Cell In[3], line 2\n      1 x = 1\n----> 2 assert x == 2\n",
+        ],
+    }
+    assert error_line(output) == "AssertionError: assert x == 2"
+
+
+def test_error_line_of_a_message_that_continues_on_later_lines():
+    output = {"ename": "RuntimeError", "evalue": "worker 'torch' failed (exit 1):\nTraceback ...\nImportError: no fx"}
+    assert error_line(output) == "RuntimeError: worker 'torch' failed (exit 1): ... ImportError: no fx"
+    assert error_line({"ename": "ValueError", "evalue": "a bad value given\nmore"}) == "ValueError: a bad value given"
+
+
+def _result(framework="torch", requested="2.3", got="2.3.1", outcome=HOLDS, status="complete") -> RunResult:
+    from factcheck.results import Reason, SideResult
+
+    side = (
+        SideResult(
+            outcome,
+            ("c",),
+            error="AssertionError: no" if outcome == FAILS else None,
+            cell=3 if outcome == FAILS else None,
+        )
+        if outcome != COULD_NOT_RUN
+        else SideResult(outcome, ("c",), reason=Reason(MISSING_PACKAGE, "cell 2: No module named 'onnx'", 2, "onnx"))
+    )
+    env = Environment(
+        python="3.11.7",
+        packages={"torch": got, "tensorflow-cpu": "2.21.0"},
+        frameworks=[PackageStatus("torch", got, "2.15.0", "the release under test")],
+        other_framework={
+            "package": "tensorflow-cpu",
+            "pinned": "2.21.0",
+            "got": "2.21.0",
+            "reason": "the project pin",
+            "attempts": [],
+        },
+        left_out=[LeftOut("litert-torch", "litert-torch 0.10.0 depends on torch<2.15")],
+        checks=[Check("torch", True, "torchvision::nms loads")],
+        caps=["pip config global.constraint: overridden"],
+    )
+    return RunResult(
+        kind="matrix",
+        framework=framework,
+        requested=requested,
+        got={"torch": got, "tensorflow": "2.21.0"},
+        date="2026-11-29",
+        status=status,
+        wall={"total": 500.0, "install": 200.0, "execute": 290.0},
+        environment=env,
+        notebooks={"demo/a.ipynb": NotebookResult("demo/a.ipynb", "ran", "0123456789abcdef0123", 12.5)},
+        claims={"demo-claim": {"pytorch": side, "tensorflow": SideResult(HOLDS, ("d",))}},
+        disk={"peak_used": 9.5},
+    )
+
+
+def test_result_round_trips_through_json(tmp_path):
+    for outcome in (HOLDS, FAILS, COULD_NOT_RUN):
+        original = _result(outcome=outcome)
+        path = write_result(original, tmp_path / f"{outcome}.json")
+        data = json.loads(path.read_text())
+        assert data["schema"] == 1 and data["counts"][outcome] >= 1
+        again = RunResult.load(path)
+        assert again.to_json() == original.to_json()
+        assert again.environment.left_out[0].package == "litert-torch"
+    assert not list(tmp_path.glob(".*.tmp")), "the atomic write leaves no temporary file"
+
+
+def test_schema_rejects_bad_results():
+    good = _result().to_json()
+    validate(good)
+    bad = json.loads(json.dumps(good))
+    bad["claims"]["demo-claim"]["pytorch"]["outcome"] = "flipped"
+    with pytest.raises(ResultError, match="flipped"):
+        validate(bad)
+    bad = json.loads(json.dumps(_result(outcome=FAILS).to_json()))
+    bad["claims"]["demo-claim"]["pytorch"]["error"] = None  # a failure must say what failed
+    with pytest.raises(ResultError):
+        validate(bad)
+    bad = json.loads(json.dumps(_result(outcome=COULD_NOT_RUN).to_json()))
+    bad["claims"]["demo-claim"]["pytorch"]["reason"] = None  # could-not-run must say why
+    with pytest.raises(ResultError):
+        validate(bad)
+    bad = json.loads(json.dumps(good))
+    bad["claims"]["demo-claim"]["both"] = bad["claims"]["demo-claim"]["pytorch"]
+    with pytest.raises(ResultError):
+        validate(bad)
+
+
+def test_partial_or_foreign_files_read_as_missing(tmp_path):
+    path = write_result(_result(), tmp_path / "torch-2.3.json")
+    text = path.read_text()
+    assert read_result(path) is not None
+    path.write_text(text[: len(text) // 2])  # a crash in the middle of someone else's write
+    assert read_result(path) is None
+    path.write_text(json.dumps({"schema": 99}))
+    assert read_result(path) is None
+    assert read_result(tmp_path / "absent.json") is None
+
+
+def test_a_claim_that_holds_on_some_releases_only(tmp_path):
+    for minor, patch, outcome in (("2.1", "2.1.2", FAILS), ("2.2", "2.2.2", COULD_NOT_RUN), ("2.3", "2.3.1", HOLDS)):
+        write_result(_result(requested=minor, got=patch, outcome=outcome), tmp_path / f"torch-{minor}.json")
+    (tmp_path / "torch-2.4.json").write_text("{")  # partial: skipped
+    results = load_results(tmp_path)
+    assert [r.requested for r in results] == ["2.1", "2.2", "2.3"]
+    history = claim_history(results, "demo-claim", "pytorch")
+    assert history == {"torch 2.1.2": FAILS, "torch 2.2.2": COULD_NOT_RUN, "torch 2.3.1": HOLDS}
+    assert claim_history(results, "demo-claim", "tensorflow") == dict.fromkeys(history, HOLDS)
+
+
+def test_stale_results_are_detected():
+    result = _result()
+    assert stale_notebooks(result, {"demo/a.ipynb": "0123456789abcdef0123"}) == []
+    assert stale_notebooks(result, {"demo/a.ipynb": "ffff", "demo/b.ipynb": "0"}) == ["demo/a.ipynb", "demo/b.ipynb"]
+
+
+def test_source_hash_ignores_markdown_and_outputs():
+    from builders import notebook
+
+    a = notebook([("md", "# One"), ("code", "x = 1", ["t"])])
+    b = notebook([("md", "# Two, reworded"), ("code", "x = 1", ["t"])])
+    b.cells[1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "hi"}]
+    c = notebook([("md", "# One"), ("code", "x = 2", ["t"])])
+    assert notebook_source_hash(a) == notebook_source_hash(b) != notebook_source_hash(c)
+
+
+def test_broken_environment_is_a_run_status_not_flipped_claims(executed):
+    registry, _nbs, _records = executed
+    results = classify_claims(registry, {}, {}, broken="torch: RuntimeError: operator torchvision::nms does not exist")
+    sides = [s for c in results.values() for s in c.values()]
+    assert {s.outcome for s in sides} == {COULD_NOT_RUN}
+    assert {s.reason.kind for s in sides} == {"broken-environment"}
+
+
+# --- the runner, without installing anything ------------------------------------------------------
+
+
+class FakeRun:
+    """Stands in for matrix.Run: returns a result, or crashes on the runs listed in ``crash``."""
+
+    crash: set = set()
+    ran: list = []
+
+    def __init__(self, framework, minor, version, pypi, out_dir):
+        self.framework, self.minor, self.version = framework, minor, version
+        self.name = f"{framework}-{minor}"
+
+    def execute(self):
+        FakeRun.ran.append(self.name)
+        if self.name in FakeRun.crash:
+            raise KeyboardInterrupt("stopped midway")
+        return _result(self.framework, self.minor, self.version)
+
+
+@pytest.fixture
+def fake_runner(monkeypatch, tmp_path):
+    monkeypatch.setattr(matrix, "CACHE", tmp_path / "cache")  # never the real runner's lock or environments
+    monkeypatch.setattr(matrix, "ENVS", tmp_path / "cache" / "matrix-envs")
+    monkeypatch.setattr(matrix, "fetch_json", lambda name: {"releases": {}})
+    monkeypatch.setattr(
+        matrix, "plan", lambda pypi: [("torch", "2.1", "2.1.2"), ("torch", "2.2", "2.2.2"), ("torch", "2.3", "2.3.1")]
+    )
+    monkeypatch.setattr(matrix, "Run", FakeRun)
+    FakeRun.crash, FakeRun.ran = set(), []
+    return FakeRun
+
+
+def test_runs_resume_after_a_crash(tmp_path, fake_runner):
+    out = tmp_path / "version-matrix"
+    write_result(_result(requested="2.1", got="2.1.2"), out / "torch-2.1.json")  # done earlier
+    (out / "torch-2.2.json").write_text('{"schema": 1, "kind": "matr')  # partial: to redo
+    fake_runner.crash = {"torch-2.3"}
+    with pytest.raises(KeyboardInterrupt):
+        matrix.main(["--out-dir", str(out)])
+    assert fake_runner.ran == ["torch-2.2", "torch-2.3"]
+    assert read_result(out / "torch-2.2.json") is not None
+    assert not (out / "torch-2.3.json").exists(), "the run in progress leaves no file"
+
+    fake_runner.crash, fake_runner.ran = set(), []
+    assert matrix.main(["--out-dir", str(out)]) == 0
+    assert fake_runner.ran == ["torch-2.3"], "only the lost run is redone"
+    fake_runner.ran = []
+    matrix.main(["--out-dir", str(out), "--framework", "torch", "--version", "2.1", "--force"])
+    assert fake_runner.ran == ["torch-2.1"]
+
+
+def test_one_runner_at_a_time(tmp_path, fake_runner):
+    import fcntl
+
+    (tmp_path / "cache").mkdir()
+    with (tmp_path / "cache" / "matrix.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert matrix.main(["--out-dir", str(tmp_path / "vm")]) == 3
+    assert fake_runner.ran == []
+
+
+def test_one_run_by_framework_and_version(tmp_path, fake_runner, capsys):
+    out = tmp_path / "vm"
+    assert matrix.main(["--out-dir", str(out), "--framework", "torch", "--version", "2.2"]) == 0
+    assert fake_runner.ran == ["torch-2.2"]
+    assert [p.name for p in out.glob("*.json")] == ["torch-2.2.json"]
+    assert matrix.main(["--out-dir", str(out), "--framework", "torch", "--version", "9.9"]) == 2
+
+
+# --- versions and pip's messages --------------------------------------------------------------------
+
+
+def _pypi(*names):
+    wheel = "pkg-{}-cp311-cp311-manylinux_2_28_x86_64.whl"
+    return {"releases": {v: [{"filename": wheel.format(v), "yanked": False}] for v in names}}
+
+
+def test_newest_patch_of_each_minor_with_python_311_wheels():
+    data = _pypi("1.13.1", "2.0.0", "2.0.1", "2.1.0rc1", "2.1.0", "2.1.2", "2.2.0")
+    data["releases"]["2.3.0"] = [{"filename": "pkg-2.3.0-cp312-cp312-manylinux_2_28_x86_64.whl", "yanked": False}]
+    data["releases"]["0.29.2"] = [{"filename": "pkg-0.29.2-py3-none-manylinux_2_28_x86_64.whl", "yanked": False}]
+    found = matrix.releases("pkg", data)
+    assert "2.3.0" not in found and "2.1.0rc1" not in found and "0.29.2" in found
+    assert matrix.newest_per_minor(found, (2, 0)) == {"2.0": "2.0.1", "2.1": "2.1.2", "2.2": "2.2.0"}
+
+
+PIP_CONFLICT = """\
+Collecting litert-torch<=0.10.0
+ERROR: Cannot install litert-torch==0.10.0 and torch==2.15.0 because these package versions have conflicts.
+
+The conflict is caused by:
+    The user requested torch==2.15.0
+    litert-torch 0.10.0 depends on torch<2.15
+    litert-torch 0.9.0 depends on torch<2.14
+
+To fix this you could try to:
+1. loosen the range of package versions you've specified
+2. remove package versions to allow pip to attempt to solve the dependency conflict
+
+ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/
+"""
+
+
+def test_key_line_of_a_pip_conflict():
+    assert (
+        matrix.key_line(PIP_CONFLICT)
+        == "litert-torch 0.10.0 depends on torch<2.15; litert-torch 0.9.0 depends on torch<2.14"
+    )
+    assert (
+        matrix.key_line(
+            "ERROR: Could not find a version that satisfies the requirement jax<=0.10.2 (from versions: none)\n"
+        )
+        == "Could not find a version that satisfies the requirement jax<=0.10.2 (from versions: none)"
+    )
+
+
+def test_why_not_newest_names_the_package_that_caps_it():
+    requires = {
+        "xdsl": ["typing-extensions<4.13,>=4.7", "numpy"],
+        "torch": ["typing-extensions>=4.10.0", "sympy"],
+        "docs-tool": ['typing-extensions<4.0; extra == "docs"'],
+    }
+    why = matrix.why_not_newest("typing-extensions", "4.16.0", requires)
+    assert why == "xdsl requires typing-extensions<4.13,>=4.7"
+
+
+def test_pip_calls_lift_the_machine_constraint(monkeypatch):
+    monkeypatch.setenv("PIP_CONSTRAINT", "/etc/xdg/pip/constraints.txt")
+    env = matrix.pip_env()
+    assert env["PIP_CONSTRAINT"] == "/dev/null"
+    assert env["PIP_FIND_LINKS"] == str(matrix.WHEELHOUSE)
+
+
+def test_pruning_keeps_pinned_wheels_and_drops_the_rest(tmp_path, monkeypatch):
+    monkeypatch.setattr(matrix, "WHEELHOUSE", tmp_path)
+    monkeypatch.setattr(matrix, "BIG_WHEEL", 10)
+    pinned = tmp_path / "tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl"
+    tested = tmp_path / "torch-2.3.1-cp311-cp311-manylinux1_x86_64.whl"
+    small = tmp_path / "six-1.17.0-py2.py3-none-any.whl"
+    pinned.write_bytes(b"x" * 100)
+    tested.write_bytes(b"x" * 100)
+    small.write_bytes(b"x")
+    matrix.prune_wheelhouse([pinned, tested, small], {"tensorflow-cpu": "2.21.0", "torch": "2.14.1"})
+    assert pinned.exists() and small.exists() and not tested.exists()
+
+
+class FakePip:
+    """Resolves a core only when the other framework is at or below ``works_up_to``."""
+
+    def __init__(self, works_up_to: str):
+        self.works_up_to = works_up_to
+        self.tried: list[str] = []
+        self.installed: list[list[str]] = []
+
+    def download(self, reqs, constraints, dest, timeout):
+        version = next(r.split("==")[1] for r in reqs if r.startswith("torch=="))
+        self.tried.append(version)
+        if matrix._version_key(version) <= matrix._version_key(self.works_up_to):
+            return 0, "", []
+        text = (
+            "The conflict is caused by:\n    tensorflow-cpu 2.12.1 depends on typing-extensions<4.6.0 and >=3.6.6\n"
+            f"    torch {version} depends on typing-extensions>=4.10.0\n\n"
+        )
+        return 1, text, []
+
+    def install(self, reqs, constraints, timeout=900, extra=()):
+        self.installed.append(reqs)
+        return 0, ""
+
+
+def test_the_other_framework_falls_back_to_the_newest_release_that_installs(tmp_path, monkeypatch):
+    run = matrix.Run("tensorflow", "2.12", "2.12.1", {}, tmp_path)
+    minors = ["2.14.1", "2.13.0", "2.12.1", "2.11.0", "2.10.0", "2.9.1", "2.8.0", "2.7.1", "2.6.0", "2.5.1",
+              "2.4.1", "2.3.1", "2.2.2", "2.1.2", "2.0.1"]  # fmt: skip
+    monkeypatch.setattr(run, "other_candidates", lambda: minors)
+    monkeypatch.setattr(run, "_companion_reqs", lambda fw, version, pinned: [])
+    pip = FakePip("2.1.2")
+    other, reqs = run.build_core(pip, log=None)
+    assert other["got"] == "2.1.2" and "torch==2.1.2" in reqs
+    assert pip.installed == [reqs], "only the chosen core is installed"
+    assert len(pip.tried) <= 6, f"bisection, not a scan of every release: {pip.tried}"
+    assert other["attempts"][0]["version"] == "2.14.1"
+    assert "torch 2.14.1 depends on typing-extensions>=4.10.0" in other["reason"]
+    assert all(a["version"] != "2.1.2" for a in other["attempts"])
+
+    pip = FakePip("2.14.1")
+    other, _ = run.build_core(pip, log=None)
+    assert (other["got"], other["reason"], other["attempts"], pip.tried) == (
+        "2.14.1",
+        "the project pin",
+        [],
+        ["2.14.1"],
+    )
+
+    with pytest.raises(RuntimeError, match="no core environment"):
+        run.build_core(FakePip("1.0"), log=None)
+
+
+def test_core_requirements_hold_what_releases_need_but_do_not_declare(tmp_path, monkeypatch):
+    old_torch = matrix.Run("torch", "2.0", "2.0.1", {}, tmp_path)
+    monkeypatch.setattr(old_torch, "_companion_reqs", lambda fw, version, pinned: [])
+    reqs = old_torch.core_reqs("2.21.0")
+    assert "torch==2.0.1" in reqs and "tensorflow-cpu==2.21.0" in reqs and "numpy<2" in reqs
+    assert any(r.startswith("numpy<=") for r in reqs), "no newer than the lock"
+    assert "NumPy 1" in old_torch.asked["numpy"]
+
+    old_tf = matrix.Run("tensorflow", "2.12", "2.12.1", {}, tmp_path)
+    monkeypatch.setattr(old_tf, "_companion_reqs", lambda fw, version, pinned: [])
+    assert {"ipython<8.23", "numpy<2", "torch==2.1.2"} <= set(old_tf.core_reqs("2.1.2"))
+
+    new_tf = matrix.Run("tensorflow", "2.21", "2.21.0", {}, tmp_path)
+    monkeypatch.setattr(new_tf, "_companion_reqs", lambda fw, version, pinned: [])
+    assert not {"ipython<8.23", "numpy<2"} & set(new_tf.core_reqs("2.14.1"))
+
+
+def test_result_files_carry_no_machine_paths():
+    env_path = f"{matrix.ENVS.resolve()}/tensorflow-2.12/lib/python3.11/site-packages/keras/__init__.py"
+    line = f"ImportError: cannot import name 'ops' from 'keras' ({env_path})"
+    assert (
+        matrix.sanitize(line)
+        == "ImportError: cannot import name 'ops' from 'keras' ($VENV/lib/python3.11/site-packages/keras/__init__.py)"
+    )
+    assert matrix.sanitize("no file /tmp/tf-deploy-ub8c5f2e/models/1") == "no file $TMPDIR/tf-deploy-…/models/1"
+    assert matrix.sanitize(f"{matrix.ROOT}/notebooks/a.ipynb") == "$REPO/notebooks/a.ipynb"
