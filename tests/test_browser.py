@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from builders import REPO
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from factcheck import load_registry
 
@@ -22,6 +23,30 @@ def page(browser):
     page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
     yield page
     context.close()
+
+
+def search_for(page, words: str) -> None:
+    """Type ``words`` into the search box once the index is ready, and wait for results.
+
+    The index loads in a web worker, slow on a busy machine: the box says "Initializing search"
+    until then. Words typed before that are queried when it is ready, but to be safe against a
+    lost input event the words are typed again if no result shows within 20 s."""
+    search = page.locator("input.md-search__input")
+    search.click()
+    page.wait_for_function(
+        "() => !/Initializing/.test(document.querySelector('.md-search-result__meta')?.textContent || '')",
+        timeout=90000,
+    )
+    first = page.locator(".md-search-result__item a").first
+    for attempt in range(2):
+        search.fill("")
+        search.press_sequentially(words, delay=20)
+        try:
+            first.wait_for(timeout=20000 if attempt == 0 else 60000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 1:
+                raise
 
 
 def test_paradigm_page_shows_both_frameworks_side_by_side_with_outputs(page, base_url):
@@ -98,11 +123,7 @@ def test_search_finds_a_claim_by_its_words(page, base_url):
     claim = PARADIGM[0]
     phrase = " ".join(claim.claim.rstrip(".").split()[:4])
     page.goto(base_url)
-    search = page.locator("input.md-search__input")
-    search.click()
-    search.fill(phrase)
-    result = page.locator(".md-search-result__item a").first
-    result.wait_for(timeout=60000)  # the search index loads in a worker: slow on a busy machine
+    search_for(page, phrase)
     hrefs = page.locator(".md-search-result__item a").evaluate_all("els => els.map(e => e.href)")
     assert any("/paradigm/" in h for h in hrefs), hrefs
     page.screenshot(path=str(SHOTS / "search.png"))
@@ -121,10 +142,7 @@ def test_search_finds_a_claim_by_its_words(page, base_url):
 )
 def test_search_lists_the_section_page_with_the_verdict_first(page, base_url, words, section):
     page.goto(base_url)
-    search = page.locator("input.md-search__input")
-    search.click()
-    search.fill(words)
-    page.locator(".md-search-result__item a").first.wait_for(timeout=60000)
+    search_for(page, words)
     hrefs = page.locator(".md-search-result__item > a").evaluate_all("els => els.map(e => e.href)")
     sections = [s.id for s in REGISTRY.sections]
     first = hrefs[0].split(base_url, 1)[-1].split("/")[0]

@@ -299,12 +299,12 @@ def test_a_waiting_worker_says_ready_and_times_only_after_go(tmp_path):
 def test_a_worker_that_never_gets_go_ends_without_timing(tmp_path):
     out = tmp_path / "numpy.json"
     cmd = [sys.executable, "-m", "fwbench.worker", "numpy", "--mode", "quick", "--out", str(out), "--wait"]
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         cmd, env=_worker_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    assert proc.stdout.readline().strip() == "ready"
-    proc.stdin.close()
-    assert proc.wait(timeout=60) == 3 and not out.exists()
+    ) as proc:
+        assert proc.stdout.readline().strip() == "ready"
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 3 and not out.exists()
 
 
 # ---- the report, on a small synthetic document ------------------------------------------------------------

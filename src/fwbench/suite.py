@@ -87,7 +87,12 @@ class _Proc:
         try:
             return self.proc.wait(timeout=timeout)
         finally:
-            self.err.close()
+            self._close()
+
+    def _close(self) -> None:
+        for stream in (self.err, self.proc.stdout):
+            if stream is not None and not stream.closed:
+                stream.close()
 
     def stderr_tail(self, n: int = 15) -> str:
         try:
@@ -105,8 +110,7 @@ class _Proc:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        if not self.err.closed:
-            self.err.close()
+        self._close()
 
 
 class Workers:
