@@ -14,6 +14,7 @@ engine's.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -149,11 +150,27 @@ def run_all(site_dir: Path, jobs: int = 2) -> dict[str, StandaloneRun]:
         return run_alone(published_copy(site_dir, rel), rel, wheel if needs_fwbench(nb) else None)
 
     alone = [r for r in rels if notebook_settings(read_notebook(NOTEBOOKS / r)).get("exclusive")]
-    shared = [r for r in rels if r not in alone]
+    # Longest first (as long as the engine's run took), so the two workers end together.
+    shared = sorted((r for r in rels if r not in alone), key=engine_seconds, reverse=True)
+    started = time.perf_counter()
     with ThreadPoolExecutor(jobs) as pool:
         results = list(pool.map(one, shared))
     results += [one(r) for r in alone]
+    timings = {r.notebook: round(r.seconds, 1) for r in results}
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "timings.json").write_text(
+        json.dumps({"wall_s": round(time.perf_counter() - started, 1), "notebooks": timings}, indent=1) + "\n"
+    )
     return {r.notebook: r for r in results}
+
+
+def engine_seconds(rel: str) -> float:
+    """How long the engine's run of ``rel`` took (0 when it has no record)."""
+    record = (REPO / "build" / "executed" / "notebooks" / rel).with_suffix(".record.json")
+    try:
+        return float(json.loads(record.read_text()).get("seconds") or 0)
+    except (OSError, ValueError):
+        return 0.0
 
 
 def text_outputs(path: Path, mask_numbers: bool = False, scrub: bool = False) -> dict[int, str]:
