@@ -98,6 +98,18 @@ def test_notebook_page_outputs_are_wrapped_for_search_exclusion():
     assert '<section class="nb-search-excluded" data-search-exclude=""><div class="jp-OutputArea">' in wrapped
 
 
+def test_embedded_data_folds_to_one_line_naming_its_files_without_the_copy_text():
+    source = 'DATA_FILES = {\n    "bench/results/full.json": r"""\n{\n    "schema": 2,\n'
+    source += '    "mode": "full"\n}\n""",\n}\n'
+    html = (
+        '<div class="jp-Cell celltag_embedded-data"><div class="zeroclipboard-container">copy</div>'
+        f'<div class="clipboard-copy-txt">{source}</div><div class="highlight-ipynb"><pre>{source}</pre></div></div>'
+    )
+    page = tidy_notebook_page(html, [], lambda href: None)
+    assert "the data files it reads: bench/results/full.json, embedded (8 lines" in page
+    assert '"mode"' not in page and "clipboard-copy-txt" not in page and "zeroclipboard" not in page
+
+
 def test_shared_cells_render_full_width_under_the_columns(demo):
     from builders import claim
 

@@ -87,7 +87,8 @@ def _fold_generated_cells(soup) -> None:
     for tag, what in (("support", "the helpers this notebook calls"), ("embedded-data", "the data files it reads")):
         for block in soup.select(f"div.jp-Cell.celltag_{tag} div.highlight-ipynb"):
             text = block.get_text()
-            files = re.findall(r'^    "([\w./-]+)": ', text, re.M)
+            files = re.findall(r'^    "([\w./-]+)": r?"""', text, re.M)  # DATA_FILES keys only
+            _drop_copy_button(block.find_parent("div", class_="jp-Cell"))
             detail = f"{what}: {', '.join(files)}" if files else what
             lines = f"{len(text.splitlines())} lines"
             if tag == "embedded-data":  # the data is in the repository and in the download
@@ -103,6 +104,18 @@ def _fold_generated_cells(soup) -> None:
                 )
             folded = BeautifulSoup(markup, "html.parser")
             block.replace_with(folded)
+
+
+def _drop_copy_button(cell) -> None:
+    """A folded cell loses nbconvert's copy button and the hidden copy of its source the button
+    reads (as long as the source: for embedded data, tens of kilobytes no reader copies)."""
+    if cell is None:
+        return
+    for node in cell.select(".zeroclipboard-container, .clipboard-copy-txt"):
+        parent = node.parent
+        node.decompose()
+        if parent is not None and parent.name == "section" and not parent.get_text(strip=True):
+            parent.decompose()
 
 
 def _figures_to_files(soup, figure, title: str) -> None:
