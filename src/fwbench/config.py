@@ -45,12 +45,12 @@ MODES: dict[str, Mode] = {
     # quick: what the notebooks run by default (and the test suite runs twice): short samples, one
     # process per framework, torch.compile only where a claim needs it (the tiny-op chain), with the
     # machine's own compile cache (a second run reuses the first one's compiled code; a fresh
-    # machine compiles cold). The first call and the probe call are the warm-up.
+    # machine compiles cold).
     "quick": Mode(
         name="quick",
         repeats=5,
-        warmup=0,
-        min_sample_s=0.01,
+        warmup=1,
+        min_sample_s=0.05,  # shorter samples measured thread wake-up more than the work
         dense_sizes=(1024,),
         **WORKLOAD_SHAPES,
         keras_fit_steps=2,

@@ -151,7 +151,9 @@ def train_step(model: keras.Model):
         with tf.GradientTape() as tape:
             loss = loss_fn(model(x, training=True), y)
         grads = tape.gradient(loss, variables)
-        opt.apply_gradients(zip(grads, variables, strict=True))
+        # tape.gradient returns one gradient per variable. No strict=: inside tf.function, autograph
+        # replaces zip with its own, which takes no strict argument before TensorFlow 2.13.
+        opt.apply_gradients(zip(grads, variables))  # noqa: B905
         return loss
 
     return step
