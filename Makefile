@@ -31,13 +31,14 @@ notebooks: setup
 execute: notebooks
 	$(BIN)/python -m factcheck execute $(NB) $(if $(SHARD),--shard $(SHARD))
 
-## build: the static site in site/ (strict: any warning fails)
-build: execute
-	$(BIN)/mkdocs build --strict
+## build: the static site in site/ (strict: any warning fails). The MkDocs plugin brings the
+## generated cells up to date and executes what the cache lacks, in the same process.
+build: setup
+	FACTCHECK_SYNC=true $(BIN)/mkdocs build --strict
 
 ## serve: build and serve on 127.0.0.1:8000, rebuilding on edits to docs/, claims/, notebooks/, data/
 serve: execute
-	SITE_URL=http://127.0.0.1:8000/ FACTCHECK_SYNC=1 $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+	SITE_URL=http://127.0.0.1:8000/ FACTCHECK_SYNC=true $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 ## test: set up (timed), then lint and every test (timed); pytest collecting nothing (exit 5) fails
 test:
