@@ -138,10 +138,12 @@ def _figures_to_files(soup, figure, title: str) -> None:
 
 
 def _exclude_outputs_from_search(soup) -> None:
-    """Wrap each notebook output area, and the hidden copy of each code cell, in a
+    """Wrap each notebook output area, each code cell's source and its hidden copy in a
     ``<section data-search-exclude>``: Material's search skips them (it tracks exclusion by
-    tag name, so the attribute has to sit on a tag the content does not nest)."""
-    for div in soup.select("div.jp-OutputArea, div.clipboard-copy-txt"):
+    tag name, so the attribute has to sit on a tag the content does not nest). The search index
+    keeps a notebook's title, headings and prose: code made the index twice as large, and every
+    page parses the whole index on load (about 10 Lighthouse points on a phone)."""
+    for div in soup.select("div.jp-OutputArea, div.clipboard-copy-txt, div.highlight-ipynb"):
         wrapper = soup.new_tag("section")
         wrapper["data-search-exclude"] = ""
         wrapper["class"] = "nb-search-excluded"

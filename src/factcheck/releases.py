@@ -176,11 +176,12 @@ def strip_html(claim_id: str, marks_by_side: dict[str, list[Mark]], versions_lin
         label = LABELS[side]
         summary = f"{label}: {side_summary(side, marks)}"
         tooltip = " · ".join(f"{m.release} {SYMBOL[m.outcome]}" for m in marks)
+        span = marks[0].release if len(marks) == 1 else f"{marks[0].release}–{marks[-1].release}"
         rows.append(
             f'<span class="release-strip"><span class="release-strip__name">{label}</span>'
             f'<span class="release-strip__bar" role="img" aria-label="{html.escape(summary)}" '
             f'title="{html.escape(tooltip)}" style="background:{_gradient(marks)}"></span>'
-            f'<span class="release-strip__span">{marks[0].release}–{marks[-1].release}</span></span>'
+            f'<span class="release-strip__span">{span}</span></span>'
         )
     text = html.escape(sentence(marks_by_side))
     link = f' <a href="{versions_link}#{claim_id}">By release</a>'
