@@ -169,13 +169,9 @@ def newest_per_minor(versions: list[str], first: tuple[int, int] = (0, 0)) -> di
 
 
 def lock_versions(lock: Path = ROOT / "requirements.lock") -> dict[str, str]:
-    pins = {}
-    for line in lock.read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if "==" in line:
-            name, version = line.split("==", 1)
-            pins[canonical(name)] = version.strip()
-    return pins
+    from factcheck.support import read_pins  # the one lock-file reader (the Colab cell uses it too)
+
+    return read_pins(lock)
 
 
 def canonical(name: str) -> str:
