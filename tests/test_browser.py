@@ -130,6 +130,27 @@ def test_search_finds_a_claim_by_its_words(page, base_url):
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
 
 
+@pytest.mark.parametrize("reach", ["click", "keyboard"])
+def test_the_search_index_loads_when_a_reader_reaches_for_search_not_with_the_page(page, base_url, reach):
+    """Parsing the index was the largest task on a phone: a page that is only read never loads
+    it; a click in the search box, or Material's "/" key, does (overrides/main.html)."""
+    index_requests = []
+    page.on("request", lambda r: index_requests.append(r.url) if r.url.endswith("search_index.json") else None)
+    page.goto(base_url + "paradigm/")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => document.querySelector('.md-search-result__meta') !== null")
+    assert index_requests == [], f"the index loaded with the page: {index_requests}"
+    with page.expect_request(lambda r: r.url.endswith("search/search_index.json"), timeout=10000):
+        if reach == "click":
+            page.locator("input.md-search__input").click()
+        else:
+            page.locator("body").press("/")
+    phrase = " ".join(PARADIGM[0].claim.rstrip(".").split()[:4])
+    search_for(page, phrase)
+    assert len(index_requests) == 1, index_requests
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
+
+
 @pytest.mark.parametrize(
     ("words", "section"),
     [
