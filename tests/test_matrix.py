@@ -16,6 +16,7 @@ from factcheck.results import (
     HOLDS,
     KERNEL_DIED,
     MISSING_PACKAGE,
+    PACKAGE_MISMATCH,
     TIMEOUT,
     Check,
     Environment,
@@ -205,6 +206,20 @@ def test_a_missing_package_earlier_in_the_notebook_is_not_the_claims_failure():
     assert table.reason.detail.startswith("cell 2 (litert) raised ModuleNotFoundError")
     meta = classify_side(nb, ["meta"])
     assert (meta.outcome, meta.reason.kind, meta.reason.package) == (COULD_NOT_RUN, MISSING_PACKAGE, "litert-torch")
+
+
+def test_two_libraries_that_disagree_are_a_package_mismatch_not_the_claims_failure():
+    # TensorFlow 2.16 holds ml_dtypes at 0.3; the onnx the run installed calls a newer dtype.
+    mismatch = ("AttributeError", "module 'ml_dtypes' has no attribute 'float4_e2m1fn'")
+    nb = {"cells": [_cell("import onnx"), _cell("export(model)", ["t"], mismatch), _cell("check()", ["u"])]}
+    side = classify_side(nb, ["t"])
+    assert (side.outcome, side.reason.kind, side.reason.package) == (COULD_NOT_RUN, PACKAGE_MISMATCH, "ml_dtypes")
+    nb = {"cells": [_cell("import onnx", [], mismatch), _cell("assert ok", ["t"], ("NameError", "name 'x'"))]}
+    assert classify_side(nb, ["t"]).reason.kind == PACKAGE_MISMATCH
+    # A framework lacking an attribute is the claim's subject; our own module lacking one is our defect.
+    for module in ("keras", "torch.compiler", "fwbench"):
+        nb = {"cells": [_cell("x", ["t"], ("AttributeError", f"module '{module}' has no attribute 'ops'"))]}
+        assert classify_side(nb, ["t"]).outcome == FAILS, module
 
 
 def test_rebuilt_notebooks_classify_like_the_executed_ones(executed):

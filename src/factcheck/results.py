@@ -37,13 +37,26 @@ SIDES = ("tensorflow", "pytorch")  # registry framework keys; "both" is shown, n
 
 # Why a side could not run.
 MISSING_PACKAGE = "missing-package"  # ImportError of a package the environment lacks
+# Two installed libraries that do not agree: one calls an attribute the other lacks in the
+# release the run could install (onnx wants ml_dtypes.float4_e2m1fn; TF 2.16 holds ml_dtypes
+# at 0.3). Not the framework's API and not our code: the claim was not tested.
+PACKAGE_MISMATCH = "package-mismatch"
 EARLIER_CELL = "earlier-cell-failed"  # a cell before the evidence raised (setup, or another claim's)
 TIMEOUT = "timeout"  # a cell ran past the notebook's per-cell timeout
 KERNEL_DIED = "kernel-died"  # segfault, abort, out-of-memory kill
 NOT_STARTED = "notebook-not-started"  # no kernel, unreadable notebook
 NOT_EXECUTED = "not-executed"  # the run never executed this notebook (stopped, skipped)
 BROKEN_ENVIRONMENT = "broken-environment"  # the environment check failed: nothing was judged
-REASON_KINDS = (MISSING_PACKAGE, EARLIER_CELL, TIMEOUT, KERNEL_DIED, NOT_STARTED, NOT_EXECUTED, BROKEN_ENVIRONMENT)
+REASON_KINDS = (
+    MISSING_PACKAGE,
+    PACKAGE_MISMATCH,
+    EARLIER_CELL,
+    TIMEOUT,
+    KERNEL_DIED,
+    NOT_STARTED,
+    NOT_EXECUTED,
+    BROKEN_ENVIRONMENT,
+)
 
 # Run statuses: "complete" (environment checked, notebooks executed, claims judged),
 # "broken-environment" (installed, but a framework's native ops did not load: every side is
@@ -63,6 +76,9 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _FROM_MODULE = re.compile(r"cannot import name '[\w.]+' from '([\w.]+)'")
 _NO_METADATA = re.compile(r"No package metadata was found for ([\w.-]+)")  # importlib.metadata
+_NO_ATTRIBUTE = re.compile(r"^module '([\w.]+)' has no attribute '\w+'")
+# Our own modules: an attribute missing there is a defect in this project, reported as such.
+OWN_MODULES = ("factcheck", "fwbench")
 _ARROW = re.compile(r"^-+>\s*\d+\s*(.*)$")
 
 
@@ -71,7 +87,7 @@ class Reason:
     kind: str  # one of REASON_KINDS
     detail: str  # one line a reader can act on
     cell: int | None = None  # 1-based position among all cells of the notebook, when one is to blame
-    package: str | None = None  # the missing package, for MISSING_PACKAGE
+    package: str | None = None  # the package to blame, for MISSING_PACKAGE and PACKAGE_MISMATCH
 
 
 @dataclass(frozen=True)
@@ -484,6 +500,19 @@ def is_missing_package(output: dict) -> bool:
     return module.split(".")[0] not in FRAMEWORK_MODULES
 
 
+def mismatched_module(output: dict) -> str | None:
+    """The library an AttributeError names when it is neither a framework nor ours
+    (``module 'ml_dtypes' has no attribute 'float4_e2m1fn'`` -> ``ml_dtypes``): two installed
+    libraries disagree about a release. A framework lacking an attribute is the claim's subject."""
+    if output.get("ename") != "AttributeError":
+        return None
+    m = _NO_ATTRIBUTE.match(str(output.get("evalue", "")))
+    if not m:
+        return None
+    top = m.group(1).split(".")[0]
+    return None if top in FRAMEWORK_MODULES or top in OWN_MODULES else top
+
+
 def notebook_errors(nb) -> list[dict]:
     """Every cell that raised: 1-based position, tags, error line."""
     found = []
@@ -574,6 +603,8 @@ def classify_side(
         module = missing_module(err) or None
         package = module.split(".")[0] if module else None
         return cannot(MISSING_PACKAGE, f"cell {i + 1}: {line}", i + 1, package)
+    if mismatched_module(err):
+        return cannot(PACKAGE_MISMATCH, f"cell {i + 1}: {line}", i + 1, mismatched_module(err))
 
     # 3. Was it a consequence of an earlier cell that raised?
     earlier = [(j, cell_error(cells[j])) for j in range(i) if j not in own and cells[j].get("cell_type") == "code"]
@@ -581,15 +612,19 @@ def classify_side(
     # A setup cell that raised, or an earlier cell that lacked a package, leaves the notebook
     # without what the evidence builds on: whatever the side's cell then raises is not the claim.
     setup_failed = [(j, e) for j, e in earlier if not _tags(cells[j])]
-    lacking = [(j, e) for j, e in earlier if is_missing_package(e)]
+    lacking = [(j, e) for j, e in earlier if is_missing_package(e) or mismatched_module(e)]
     consequence = err.get("ename") in ("NameError", "UnboundLocalError")
     if setup_failed or lacking or (earlier and consequence):
         if setup_failed or lacking:
             j, e = sorted(setup_failed + lacking, key=lambda je: je[0])[0]
         else:
             j, e = _likely_cause(err, earlier, cells)
-        kind = MISSING_PACKAGE if is_missing_package(e) else EARLIER_CELL
-        module = missing_module(e) if kind == MISSING_PACKAGE else None
+        if is_missing_package(e):
+            kind, module = MISSING_PACKAGE, missing_module(e)
+        elif mismatched_module(e):
+            kind, module = PACKAGE_MISMATCH, mismatched_module(e)
+        else:
+            kind, module = EARLIER_CELL, None
         return cannot(
             kind,
             f"{_describe(j, cells[j])} raised {error_line(e)}; then cell {i + 1}: {line}",
