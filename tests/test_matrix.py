@@ -533,16 +533,21 @@ def test_pruning_keeps_pinned_wheels_and_drops_the_rest(tmp_path, monkeypatch):
 
 
 class FakePip:
-    """Resolves a core only when the other framework is at or below ``works_up_to``."""
+    """Resolves a core only when the other framework is at or below ``works_up_to``; with the
+    lock's upper bounds as constraints only when ``caps_fit``. ``tried``: each version once."""
 
-    def __init__(self, works_up_to: str):
-        self.works_up_to = works_up_to
+    def __init__(self, works_up_to: str, caps_fit: bool = True):
+        self.works_up_to, self.caps_fit = works_up_to, caps_fit
         self.tried: list[str] = []
         self.installed: list[list[str]] = []
+        self.install_constraints: list = []
 
     def download(self, reqs, constraints, dest, timeout):
         version = next(r.split("==")[1] for r in reqs if r.startswith("torch=="))
-        self.tried.append(version)
+        if constraints is not None:
+            self.tried.append(version)
+            if not self.caps_fit:
+                return 1, "The conflict is caused by:\n    torch 2.15.0 depends on typing-extensions>=4.13\n\n", []
         if matrix._version_key(version) <= matrix._version_key(self.works_up_to):
             return 0, "", []
         text = (
@@ -553,10 +558,12 @@ class FakePip:
 
     def install(self, reqs, constraints, timeout=900, extra=()):
         self.installed.append(reqs)
+        self.install_constraints.append(constraints)
         return 0, ""
 
 
 def test_the_other_framework_falls_back_to_the_newest_release_that_installs(tmp_path, monkeypatch):
+    monkeypatch.setattr(matrix, "ENVS", tmp_path / "envs")
     run = matrix.Run("tensorflow", "2.12", "2.12.1", {}, tmp_path)
     minors = ["2.14.1", "2.13.0", "2.12.1", "2.11.0", "2.10.0", "2.9.1", "2.8.0", "2.7.1", "2.6.0", "2.5.1",
               "2.4.1", "2.3.1", "2.2.2", "2.1.2", "2.0.1"]  # fmt: skip
@@ -582,6 +589,30 @@ def test_the_other_framework_falls_back_to_the_newest_release_that_installs(tmp_
 
     with pytest.raises(RuntimeError, match="no core environment"):
         run.build_core(FakePip("1.0"), log=None)
+
+
+def test_the_core_keeps_shared_dependencies_at_their_lock_versions_when_it_can(tmp_path, monkeypatch):
+    monkeypatch.setattr(matrix, "ENVS", tmp_path / "envs")
+    # litert-torch's xdsl needs typing-extensions<4.13: a core that took 4.16 left it out.
+    run = matrix.Run("tensorflow", "2.16", "2.16.2", {}, tmp_path)
+    run.lock = {"torch": "2.14.1", "torchvision": "0.29.1", "keras": "3.15.1", "tensorflow-cpu": "2.21.0",
+                "typing-extensions": "4.12.2", "numpy": "2.1.3"}  # fmt: skip
+    monkeypatch.setattr(run, "other_candidates", lambda: ["2.14.1"])
+    monkeypatch.setattr(run, "_companion_reqs", lambda fw, version, pinned: [])
+    pip = FakePip("2.14.1")
+    run.build_core(pip, log=None)
+    caps = pip.install_constraints[0]
+    assert caps is not None, "the core is installed under the lock's upper bounds"
+    assert caps.read_text().splitlines() == ["numpy<=2.1.3", "typing-extensions<=4.12.2"], "frameworks are not capped"
+    assert run.notes == []
+    # A release that needs something newer than the lock (torch 2.15) resolves without them, and says so.
+    run = matrix.Run("tensorflow", "2.16", "2.16.2", {}, tmp_path)
+    monkeypatch.setattr(run, "other_candidates", lambda: ["2.14.1"])
+    monkeypatch.setattr(run, "_companion_reqs", lambda fw, version, pinned: [])
+    pip = FakePip("2.14.1", caps_fit=False)
+    other, _ = run.build_core(pip, log=None)
+    assert other["got"] == "2.14.1" and pip.install_constraints == [None]
+    assert any("requirements.lock" in note for note in run.notes), run.notes
 
 
 def test_core_requirements_hold_what_releases_need_but_do_not_declare(tmp_path, monkeypatch):

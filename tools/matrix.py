@@ -683,12 +683,24 @@ class Run:
         attempts: list[dict] = []
         fetched: dict[str, list[Path]] = {}
 
+        caps = self.write_lock_caps()
+        capped: dict[str, bool] = {}
+
         def attempt(version: str) -> bool:
             reqs = self.core_reqs(version)
             self.say(f"resolving the core with {self.other_spec['package']} {version}")
+            rc, out, files = pip.download(reqs, caps, WHEELHOUSE, timeout=900)
+            if rc == 0:
+                fetched[version], capped[version] = files, True
+                return True
+            self.say(f"  not with shared dependencies at their lock versions: {key_line(out)[:160]}")
             rc, out, files = pip.download(reqs, None, WHEELHOUSE, timeout=900)
             if rc == 0:
-                fetched[version] = files
+                fetched[version], capped[version] = files, False
+                self.notes.append(
+                    f"shared dependencies could not stay at or below their requirements.lock versions "
+                    f"beside {self.spec['package']} {self.version}: {key_line(out)[:200] or 'see the log'}"
+                )
                 return True
             attempts.append({"version": version, "error": key_line(out)})
             self.say(f"  no: {attempts[-1]['error'][:200]}")
@@ -713,7 +725,7 @@ class Run:
                 prune_wheelhouse(files, self.lock)
         self.used += fetched[chosen]
         reqs = self.core_reqs(chosen)
-        rc, out = pip.install(reqs, None)
+        rc, out = pip.install(reqs, caps if capped[chosen] else None)
         if rc != 0:
             raise RuntimeError(f"core install from the wheelhouse failed: {key_line(out)}")
         pin = self.lock[canonical(self.other_spec["package"])]
@@ -732,6 +744,20 @@ class Run:
             "attempts": sorted(attempts, key=lambda a: _version_key(a["version"]), reverse=True),
         }
         return other, reqs
+
+    def write_lock_caps(self) -> Path:
+        """Every locked package except the two frameworks and their companions, as an upper
+        bound (``name<=version``). The core's shared dependencies then stay where the evidence
+        libraries were resolved (litert-torch's xdsl needs typing-extensions<4.13; the newest
+        torch would take 4.16 and leave litert-torch out). A release that needs something newer
+        than the lock (torch 2.15: typing-extensions>=4.13) resolves without these bounds."""
+        skip = {canonical(n) for spec in FRAMEWORKS.values() for n in (spec["package"], spec["companion"])}
+        skip |= {canonical(a) for a in ALIASES.values()} | {"pip", "setuptools", "wheel", "factcheck"}
+        caps = {n: v for n, v in self.lock.items() if canonical(n) not in skip}
+        path = self.env_dir / "lock-caps.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{n}<={v}\n" for n, v in sorted(caps.items())))
+        return path
 
     def install_evidence(self, pip: Pip, log) -> list:
         from factcheck.results import LeftOut
