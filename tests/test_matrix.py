@@ -216,10 +216,42 @@ def test_two_libraries_that_disagree_are_a_package_mismatch_not_the_claims_failu
     assert (side.outcome, side.reason.kind, side.reason.package) == (COULD_NOT_RUN, PACKAGE_MISMATCH, "ml_dtypes")
     nb = {"cells": [_cell("import onnx", [], mismatch), _cell("assert ok", ["t"], ("NameError", "name 'x'"))]}
     assert classify_side(nb, ["t"]).reason.kind == PACKAGE_MISMATCH
-    # A framework lacking an attribute is the claim's subject; our own module lacking one is our defect.
+    # A framework lacking an attribute the notebook uses is the claim's subject; our own module
+    # lacking one is our defect.
     for module in ("keras", "torch.compiler", "fwbench"):
-        nb = {"cells": [_cell("x", ["t"], ("AttributeError", f"module '{module}' has no attribute 'ops'"))]}
+        nb = {
+            "cells": [
+                _cell("keras.ops.add(x, y)", ["t"], ("AttributeError", f"module '{module}' has no attribute 'ops'"))
+            ]
+        }
         assert classify_side(nb, ["t"]).outcome == FAILS, module
+    nb = {
+        "cells": [
+            _cell(
+                "from torch.export import Dim", ["t"], ("ImportError", "cannot import name 'Dim' from 'torch.export'")
+            )
+        ]
+    }
+    assert classify_side(nb, ["t"]).outcome == FAILS
+
+
+def test_a_library_that_needs_a_newer_framework_is_a_package_mismatch():
+    # transformers and litert-torch import torch APIs newer than torch 2.9; the notebook never names them.
+    needs_newer = ("ImportError", "cannot import name 'ScalingType' from 'torch.nn.functional' ($VENV/...)")
+    nb = {"cells": [_cell("import litert_torch", ["t"], needs_newer)]}
+    side = classify_side(nb, ["t"])
+    assert (side.outcome, side.reason.kind, side.reason.package) == (COULD_NOT_RUN, PACKAGE_MISMATCH, "torch")
+    assert "needs a newer torch" in side.reason.detail
+    nb = {
+        "cells": [
+            _cell("from transformers import BertModel", [], needs_newer),
+            _cell("bert(x)", ["t"], ("NameError", "name 'BertModel' is not defined")),
+        ]
+    }
+    assert classify_side(nb, ["t"]).reason.kind == PACKAGE_MISMATCH
+    pytree = ("AttributeError", "module 'torch.utils._pytree' has no attribute 'register_constant'")
+    nb = {"cells": [_cell("convert(model)", ["t"], pytree)]}
+    assert classify_side(nb, ["t"]).reason.kind == PACKAGE_MISMATCH
 
 
 def test_rebuilt_notebooks_classify_like_the_executed_ones(executed):

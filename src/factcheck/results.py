@@ -76,7 +76,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 _FROM_MODULE = re.compile(r"cannot import name '[\w.]+' from '([\w.]+)'")
 _NO_METADATA = re.compile(r"No package metadata was found for ([\w.-]+)")  # importlib.metadata
-_NO_ATTRIBUTE = re.compile(r"^module '([\w.]+)' has no attribute '\w+'")
+_NO_ATTRIBUTE = re.compile(r"^module '([\w.]+)' has no attribute '(\w+)'")
+_CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 # Our own modules: an attribute missing there is a defect in this project, reported as such.
 OWN_MODULES = ("factcheck", "fwbench")
 _ARROW = re.compile(r"^-+>\s*\d+\s*(.*)$")
@@ -513,6 +514,29 @@ def mismatched_module(output: dict) -> str | None:
     return None if top in FRAMEWORK_MODULES or top in OWN_MODULES else top
 
 
+def framework_name_a_library_wanted(output: dict, source: str) -> str | None:
+    """The framework module an error names (``cannot import name 'ScalingType' from
+    'torch.nn.functional'``) when the notebook itself never uses the missing name: a library
+    the run installed (transformers, litert-torch) needs a newer framework than the release
+    under test, and the claim's own code was never reached. A name the notebook uses is the
+    claim's subject (``keras.ops``, ``torch.export``) and stays a failure."""
+    ename, evalue = output.get("ename"), str(output.get("evalue", ""))
+    m = None
+    if ename == "AttributeError" and (a := _NO_ATTRIBUTE.match(evalue)):
+        module, name = a.group(1), a.group(2)
+        m = (module, name)
+    elif ename in _IMPORT_ERRORS and (c := _CANNOT_IMPORT.search(evalue)):
+        m = (c.group(2), c.group(1))
+    if not m or m[0].split(".")[0] not in FRAMEWORK_MODULES:
+        return None
+    return None if re.search(rf"\b{re.escape(m[1])}\b", source) else m[0]
+
+
+def _mismatch(output: dict, source: str) -> str | None:
+    """What to blame when two installed packages disagree, or None."""
+    return mismatched_module(output) or framework_name_a_library_wanted(output, source)
+
+
 def notebook_errors(nb) -> list[dict]:
     """Every cell that raised: 1-based position, tags, error line."""
     found = []
@@ -603,8 +627,15 @@ def classify_side(
         module = missing_module(err) or None
         package = module.split(".")[0] if module else None
         return cannot(MISSING_PACKAGE, f"cell {i + 1}: {line}", i + 1, package)
-    if mismatched_module(err):
-        return cannot(PACKAGE_MISMATCH, f"cell {i + 1}: {line}", i + 1, mismatched_module(err))
+    source = "\n".join(
+        "".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", "")
+        for c in cells
+        if c.get("cell_type") == "code"
+    )
+    if _mismatch(err, source):
+        blamed = _mismatch(err, source).split(".")[0]
+        why = f" (from an installed library that needs a newer {blamed})" if blamed in FRAMEWORK_MODULES else ""
+        return cannot(PACKAGE_MISMATCH, f"cell {i + 1}: {line}{why}", i + 1, blamed)
 
     # 3. Was it a consequence of an earlier cell that raised?
     earlier = [(j, cell_error(cells[j])) for j in range(i) if j not in own and cells[j].get("cell_type") == "code"]
@@ -612,7 +643,7 @@ def classify_side(
     # A setup cell that raised, or an earlier cell that lacked a package, leaves the notebook
     # without what the evidence builds on: whatever the side's cell then raises is not the claim.
     setup_failed = [(j, e) for j, e in earlier if not _tags(cells[j])]
-    lacking = [(j, e) for j, e in earlier if is_missing_package(e) or mismatched_module(e)]
+    lacking = [(j, e) for j, e in earlier if is_missing_package(e) or _mismatch(e, source)]
     consequence = err.get("ename") in ("NameError", "UnboundLocalError")
     if setup_failed or lacking or (earlier and consequence):
         if setup_failed or lacking:
@@ -621,8 +652,8 @@ def classify_side(
             j, e = _likely_cause(err, earlier, cells)
         if is_missing_package(e):
             kind, module = MISSING_PACKAGE, missing_module(e)
-        elif mismatched_module(e):
-            kind, module = PACKAGE_MISMATCH, mismatched_module(e)
+        elif _mismatch(e, source):
+            kind, module = PACKAGE_MISMATCH, _mismatch(e, source)
         else:
             kind, module = EARLIER_CELL, None
         return cannot(
