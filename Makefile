@@ -105,10 +105,11 @@ lint: setup
 	$(BIN)/ruff check src tests notebooks tools bench
 
 ## matrix: the version matrix (tools/matrix.py): every run whose data/version-matrix/ file is missing,
-## or one with FRAMEWORK=torch VERSION=2.3 (FORCE=1 redoes an existing one); minutes of both cores per run
+## or one with FRAMEWORK=torch VERSION=2.3 (FORCE=1 redoes an existing one); minutes of both cores per run.
+## REFRESH=1: re-execute only the notebooks changed since each existing run, with that run's packages
 .PHONY: matrix
 matrix: setup
-	$(BIN)/python tools/matrix.py $(if $(FRAMEWORK),--framework $(FRAMEWORK)) $(if $(VERSION),--version $(VERSION)) $(if $(FORCE),--force)
+	$(BIN)/python tools/matrix.py $(if $(FRAMEWORK),--framework $(FRAMEWORK)) $(if $(VERSION),--version $(VERSION)) $(if $(FORCE),--force) $(if $(REFRESH),--refresh)
 
 ## lock: re-resolve requirements.in into requirements.lock (then commit both)
 lock:

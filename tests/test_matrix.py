@@ -254,6 +254,25 @@ def test_a_library_that_needs_a_newer_framework_is_a_package_mismatch():
     assert classify_side(nb, ["t"]).reason.kind == PACKAGE_MISMATCH
 
 
+def test_a_library_that_imports_only_on_newer_releases_fails_only_its_own_cells():
+    # optional_import in a setup cell: keras-hub needs Keras 3, so on TensorFlow 2.15 the setup
+    # cell still runs and the cell that uses keras_hub raises, naming it.
+    stand_in = (
+        "ModuleNotFoundError",
+        "No module named 'keras_hub' that imports here (ImportError: cannot import name 'ops' from 'keras')",
+    )
+    nb = {
+        "cells": [
+            _cell('keras_hub = optional_import("keras_hub")'),
+            _cell("keras_hub.models.Backbone", ["hub"], stand_in),
+            _cell("assert not hasattr(tf, 'estimator')", ["tf"]),
+        ]
+    }
+    hub = classify_side(nb, ["hub"])
+    assert (hub.outcome, hub.reason.kind, hub.reason.package) == (COULD_NOT_RUN, MISSING_PACKAGE, "keras_hub")
+    assert classify_side(nb, ["tf"]).outcome == HOLDS
+
+
 def test_rebuilt_notebooks_classify_like_the_executed_ones(executed):
     from factcheck.results import notebook_errors, rebuild_executed
 
@@ -486,6 +505,82 @@ def test_one_run_by_framework_and_version(tmp_path, fake_runner, capsys):
     assert [p.name for p in out.glob("*.json")] == ["torch-2.2.json"]
     assert matrix.main(["--out-dir", str(out), "--framework", "torch", "--version", "9.9"]) == 2
 
+
+
+def test_a_refresh_reruns_only_the_changed_notebooks_and_keeps_the_rest_of_the_run(executed):
+    # A notebook edit (here: the setup cell of setup-import now imports what it needs) makes one
+    # notebook stale; the refresh re-executes it alone and judges every claim again.
+    import copy
+
+    from factcheck.results import notebook_errors
+
+    registry, nbs, records = executed
+    previous = _result(outcome=FAILS)
+    for rel, record in records.items():
+        record.errors = notebook_errors(nbs[rel])
+    previous.notebooks = dict(records)
+    sources = {rel: {"cells": [dict(c, outputs=[], execution_count=None) for c in nb.cells]} for rel, nb in nbs.items()}
+    previous.claims = classify_claims(registry, nbs, records)
+    assert previous.claims["demo-setup-import"]["tensorflow"].outcome == COULD_NOT_RUN
+
+    rel = "demo/setup-import.ipynb"
+    fixed = copy.deepcopy(nbs[rel])
+    for cell in fixed.cells:
+        cell["outputs"] = [o for o in cell.get("outputs", []) if o.get("output_type") != "error"]
+    fresh = {rel: NotebookResult(rel, "ran", "feedfacefeedfacefeed", 1.0)}
+    merged = matrix.merge_refresh(previous, fresh, {rel: fixed}, registry, sources, "2026-12-01", "re-executed 1")
+
+    assert merged.claims["demo-setup-import"]["tensorflow"].outcome == HOLDS
+    unchanged = {c: s for c, s in previous.claims.items() if c != "demo-setup-import"}
+    assert {c: merged.claims[c] for c in unchanged} == unchanged, "the other notebooks keep their results"
+    assert merged.notebooks[rel].ran_on == "2026-12-01" and merged.notebooks[rel].source_hash.startswith("feedface")
+    assert all(r.ran_on is None for n, r in merged.notebooks.items() if n != rel)
+    assert (merged.date, merged.got, merged.environment.packages) == (
+        previous.date,
+        previous.got,
+        previous.environment.packages,
+    ), "the run keeps its date and packages; only the re-run notebook carries the new date"
+    assert merged.environment.notes[-1] == "2026-12-01: re-executed 1"
+    assert previous.notebooks[rel].ran_on is None, "the previous result is not modified"
+    validate(merged.to_json())
+
+
+def test_refresh_touches_only_runs_whose_notebooks_changed(tmp_path, fake_runner, monkeypatch):
+    import dataclasses
+
+    registry = load_registry(REPO / "claims", REPO / "notebooks")
+    current = {
+        rel: NotebookResult(rel, "ran", notebook_source_hash(matrix._read_nb(REPO / "notebooks" / rel)))
+        for rel in registry.notebooks()
+    }
+    out = tmp_path / "vm"
+    up_to_date = _result(requested="2.1", got="2.1.2")
+    up_to_date.notebooks = dict(current)
+    one_changed = _result(requested="2.2", got="2.2.2")
+    one_changed.notebooks = dict(current, **{"paradigm/debugging.ipynb": NotebookResult("x", "ran", "0" * 20)})
+    for result in (up_to_date, one_changed):
+        write_result(result, out / f"torch-{result.requested}.json")
+    refreshed = []
+
+    def refresh(self, previous, stale):
+        refreshed.append((self.name, stale))
+        return dataclasses.replace(previous, wall=dict(previous.wall, refresh=1.0))
+
+    monkeypatch.setattr(FakeRun, "refresh", refresh, raising=False)
+    assert matrix.main(["--out-dir", str(out), "--refresh"]) == 0
+    assert refreshed == [("torch-2.2", ["paradigm/debugging.ipynb"])], "torch-2.3 has no run: nothing to refresh"
+    assert fake_runner.ran == [], "a refresh never starts a whole run"
+    assert read_result(out / "torch-2.2.json").wall["refresh"] == 1.0
+
+    def broken(self, previous, stale):
+        raise RuntimeError("the recorded packages do not install again: no matching distribution")
+
+    monkeypatch.setattr(FakeRun, "refresh", broken, raising=False)
+    before = (out / "torch-2.2.json").read_text()
+    (out / "torch-2.2.json").write_text(before.replace('"refresh": 1.0', '"refresh": 2.0'))
+    one_changed_text = (out / "torch-2.2.json").read_text()
+    assert matrix.main(["--out-dir", str(out), "--refresh"]) == 0
+    assert (out / "torch-2.2.json").read_text() == one_changed_text, "a failed refresh leaves the run as it was"
 
 # --- versions and pip's messages --------------------------------------------------------------------
 

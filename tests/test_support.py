@@ -122,3 +122,32 @@ def test_the_fwbench_wheel_is_installable_and_the_same_every_build(tmp_path):
 def test_a_notebook_without_record_gets_no_helpers(demo):
     path = demo.write_notebook("demo/plain.ipynb", [("md", "# Plain"), ("code", TORCH_ASSERT)])
     assert [t for t in _tags(nbformat.read(path, as_version=4)) if t] == [[COLAB_TAG]]
+
+
+def test_a_library_that_does_not_import_fails_only_the_cells_that_use_it_and_names_itself(capsys):
+    from factcheck.notebook import optional_import
+
+    json_module = optional_import("json")
+    assert json_module.dumps([1]) == "[1]"
+    dumps, loads = optional_import("json", "dumps", "loads")
+    assert loads(dumps({"a": 1})) == {"a": 1}
+
+    absent = optional_import("no_such_library_here")  # importing it does not raise...
+    assert "no_such_library_here" in capsys.readouterr().out
+    with pytest.raises(ModuleNotFoundError, match="No module named 'no_such_library_here'") as err:
+        absent.load()  # ...using it does, with the line the matrix reads as a missing package
+    assert err.value.name == "no_such_library_here"
+
+    model, config = optional_import("json", "NoSuchModel", "NoSuchConfig")  # a name this release lacks
+    with pytest.raises(ModuleNotFoundError, match=r"No module named 'json' that imports here \(AttributeError"):
+        model(config)
+
+
+def test_colab_installs_what_a_notebook_imports_with_optional_import_too():
+    from factcheck.support import imported_modules
+
+    source = (
+        "import torch\nfrom keras import ops\n"
+        'hub = optional_import("keras_hub")\nBert = optional_import("transformers.models", "Bert")\n'
+    )
+    assert imported_modules(source) == {"torch", "keras", "keras_hub", "transformers"}

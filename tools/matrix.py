@@ -821,10 +821,8 @@ class Run:
         from factcheck.registry import load_registry
         from factcheck.results import (
             Environment,
-            NotebookResult,
             RunResult,
             classify_claims,
-            notebook_errors,
             notebook_source_hash,
         )
 
@@ -849,19 +847,11 @@ class Run:
         executed, records = {}, {}
         sizes = {}
         try:
-            shutil.rmtree(self.env_dir, ignore_errors=True)
             t0 = time.monotonic()
-            base = Path(getattr(sys, "_base_executable", sys.executable))
-            python311 = shutil.which("python3.11") or str(base)
-            subprocess.run([python311, "-m", "venv", str(self.env_dir)], check=True)
-            pip = Pip(self.python, log)
+            pip = self.new_venv(log)
             try:
                 other, _core = self.build_core(pip, log)
-                rc, out = pip.install(["--no-deps", "--no-build-isolation", "-e", str(ROOT)], None)
-                if rc != 0:
-                    self.notes.append(f"pip install -e . failed ({key_line(out)}): src/ put on the path instead")
-                    site = next((self.env_dir / "lib").glob("python3*/site-packages"))
-                    (site / "framework-facts-src.pth").write_text(str(ROOT / "src") + "\n")
+                self.install_project(pip)
                 self.say("core installed; evidence libraries one by one")
                 left_out = self.install_evidence(pip, log)
             except RuntimeError as exc:
@@ -900,48 +890,14 @@ class Run:
 
             if status == "complete":
                 t0 = time.monotonic()
-                tmp = Path(tempfile.mkdtemp(prefix=f"matrix-{self.name}-"))
                 try:
-                    self.say(f"executing {len(rels)} notebooks, two at a time")
-                    proc = subprocess.run(
-                        [str(self.python), str(Path(__file__).resolve()), "_execute", "--out", str(tmp), *rels],
-                        env=kernel_env(self.python),
-                        cwd=ROOT,
-                        timeout=45 * 60,
-                    )
-                    if proc.returncode != 0:
-                        self.notes.append(f"the notebook worker exited with {proc.returncode}")
-                    if self.keep_executed is not None:  # the drift report compares their printed text
-                        shutil.rmtree(self.keep_executed / "notebooks", ignore_errors=True)
-                        shutil.copytree(tmp, self.keep_executed / "notebooks")
-                    for rel in rels:
-                        rec_path = (tmp / rel).with_suffix(".json")
-                        if not rec_path.is_file():
-                            continue
-                        rec = json.loads(rec_path.read_text())
-                        nb = _read_nb(tmp / rel) if (tmp / rel).is_file() else None
-                        records[rel] = NotebookResult(
-                            notebook=rel,
-                            status=rec["status"],
-                            source_hash=hashes[rel],
-                            seconds=rec.get("seconds"),
-                            cell=rec.get("cell"),
-                            detail=sanitize(rec.get("detail")),
-                            errors=[dict(e, error=sanitize(e["error"])) for e in (notebook_errors(nb) if nb else [])],
-                        )
-                        executed[rel] = nb
+                    self.run_notebooks(rels, hashes, records, executed)
                 finally:
                     wall["execute"] = round(time.monotonic() - t0, 1)
                     if records and all(r.status == "notebook-not-started" for r in records.values()):
                         status = "broken-environment"  # no kernel at all: the environment, not the claims
                         broken = "no notebook could start: " + (next(iter(records.values())).detail or "")
-                    claims = classify_claims(registry, executed, records, broken=broken)
-                    for sides in claims.values():  # errors quoted from the executed copies
-                        for side, r in list(sides.items()):
-                            if r.error or r.reason:
-                                reason = r.reason and dataclasses.replace(r.reason, detail=sanitize(r.reason.detail))
-                                sides[side] = dataclasses.replace(r, error=sanitize(r.error), reason=reason)
-                    shutil.rmtree(tmp, ignore_errors=True)  # executed copies: only as long as needed
+                    claims = judge(registry, executed, records, broken)
             else:
                 claims = classify_claims(registry, {}, {}, broken=broken or status)
         finally:
@@ -974,6 +930,120 @@ class Run:
         if status == "install-failed":
             result.machine["install_error"] = broken
         return result
+
+    def new_venv(self, log) -> Pip:
+        """A fresh, empty Python 3.11 environment for this run."""
+        shutil.rmtree(self.env_dir, ignore_errors=True)
+        base = Path(getattr(sys, "_base_executable", sys.executable))
+        python311 = shutil.which("python3.11") or str(base)
+        subprocess.run([python311, "-m", "venv", str(self.env_dir)], check=True)
+        return Pip(self.python, log)
+
+    def install_project(self, pip: Pip) -> None:
+        """This checkout's package (the notebooks' helpers and fwbench), without dependencies."""
+        rc, out = pip.install(["--no-deps", "--no-build-isolation", "-e", str(ROOT)], None)
+        if rc != 0:
+            self.notes.append(f"pip install -e . failed ({key_line(out)}): src/ put on the path instead")
+            site = next((self.env_dir / "lib").glob("python3*/site-packages"))
+            (site / "framework-facts-src.pth").write_text(str(ROOT / "src") + "\n")
+
+    def refresh(self, previous, stale: list[str]) -> object:
+        """Re-execute only the ``stale`` notebooks (changed since ``previous`` ran) in the
+        environment ``previous`` recorded, reinstalled package for package without resolving,
+        then judge every claim again: the other notebooks keep their recorded errors. A notebook
+        edit then costs minutes per run, not a whole new matrix, and the packages stay the
+        run's own. Each re-executed notebook records its date (``ran_on``)."""
+        from factcheck.registry import load_registry
+        from factcheck.results import notebook_source_hash
+
+        LOGS.mkdir(parents=True, exist_ok=True)
+        WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        registry = load_registry(ROOT / "claims", ROOT / "notebooks")
+        sources = {rel: _read_nb(ROOT / "notebooks" / rel) for rel in sorted(registry.notebooks())}
+        hashes = {rel: notebook_source_hash(nb) for rel, nb in sources.items()}
+        skip = {"pip", "setuptools", "wheel", "factcheck"}
+        pins = {n: v for n, v in previous.environment.packages.items() if canonical(n) not in skip}
+        with (LOGS / f"{self.name}-refresh.log").open("w") as log:
+            try:
+                t0 = time.monotonic()
+                pip = self.new_venv(log)
+                pinned = self.env_dir / "recorded.txt"  # exact pins, no aliases added: --no-deps installs each
+                pinned.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
+                self.say(f"reinstalling the run's {len(pins)} packages as recorded ({previous.date})")
+                rc, out, files = pip.download(["--no-deps", "-r", str(pinned)], None, WHEELHOUSE, timeout=1800)
+                self.used += [WHEELHOUSE / f.name for f in files]
+                if rc == 0:
+                    rc, out = pip.install(["--no-deps", "-r", str(pinned)], None)
+                if rc != 0:
+                    raise RuntimeError(f"the recorded packages do not install again: {key_line(out)}")
+                self.install_project(pip)
+                info = json.loads(subprocess.run([str(self.python), "-c", INSPECT], capture_output=True, text=True,
+                                                 env=kernel_env(self.python), check=True).stdout)  # fmt: skip
+                want = {canonical(n): v for n, v in pins.items()}
+                got = {canonical(n): v for n, v in info["dists"].items() if canonical(n) not in skip}
+                differ = sorted(n for n in set(want) | set(got) if want.get(n) != got.get(n))
+                if differ:
+                    raise RuntimeError(f"the environment differs from the run's: {', '.join(differ[:8])}")
+                broken = [c for c in check_environment(self.python, log) if not c.ok]
+                if broken:
+                    raise RuntimeError("; ".join(f"{c.name}: {c.detail}" for c in broken))
+                install_s = time.monotonic() - t0
+                t0 = time.monotonic()
+                fresh, executed = {}, {}
+                self.run_notebooks(stale, hashes, fresh, executed)
+                missing = [rel for rel in stale if rel not in fresh]
+                if missing:
+                    raise RuntimeError(f"no result from {', '.join(missing)}")
+            finally:
+                shutil.rmtree(self.env_dir, ignore_errors=True)
+                prune_wheelhouse(self.used, self.lock)
+        note = (
+            f"re-executed {len(stale)} notebook(s) changed since the run ({', '.join(stale)}) with the "
+            f"recorded packages reinstalled ({install_s:.0f} s to install, {time.monotonic() - t0:.0f} s to execute)"
+        )
+        merged = merge_refresh(previous, fresh, executed, registry, sources, dt.date.today().isoformat(), note)
+        merged.wall["refresh"] = round(time.monotonic() - started, 1)
+        merged.environment.notes += [n for n in self.notes if n not in merged.environment.notes]
+        return merged
+
+    def run_notebooks(self, rels: list[str], hashes: dict[str, str], records: dict, executed: dict) -> None:
+        """Execute ``rels`` in this run's environment, two at a time, adding each notebook's
+        record and executed copy to ``records`` and ``executed``."""
+        from factcheck.results import NotebookResult, notebook_errors
+
+        tmp = Path(tempfile.mkdtemp(prefix=f"matrix-{self.name}-"))
+        try:
+            self.say(f"executing {len(rels)} notebooks, two at a time")
+            proc = subprocess.run(
+                [str(self.python), str(Path(__file__).resolve()), "_execute", "--out", str(tmp), *rels],
+                env=kernel_env(self.python),
+                cwd=ROOT,
+                timeout=45 * 60,
+            )
+            if proc.returncode != 0:
+                self.notes.append(f"the notebook worker exited with {proc.returncode}")
+            if self.keep_executed is not None:  # the drift report compares their printed text
+                shutil.rmtree(self.keep_executed / "notebooks", ignore_errors=True)
+                shutil.copytree(tmp, self.keep_executed / "notebooks")
+            for rel in rels:
+                rec_path = (tmp / rel).with_suffix(".json")
+                if not rec_path.is_file():
+                    continue
+                rec = json.loads(rec_path.read_text())
+                nb = _read_nb(tmp / rel) if (tmp / rel).is_file() else None
+                records[rel] = NotebookResult(
+                    notebook=rel,
+                    status=rec["status"],
+                    source_hash=hashes[rel],
+                    seconds=rec.get("seconds"),
+                    cell=rec.get("cell"),
+                    detail=sanitize(rec.get("detail")),
+                    errors=[dict(e, error=sanitize(e["error"])) for e in (notebook_errors(nb) if nb else [])],
+                )
+                executed[rel] = nb
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # executed copies: only as long as needed
 
     def package_statuses(self, info: dict, other: dict) -> list:
         from factcheck.results import PackageStatus
@@ -1031,6 +1101,41 @@ def _read_nb(path: Path):
 
 
 # --- CLI -----------------------------------------------------------------------------------------
+
+
+def judge(registry, executed: dict, records: dict, broken: str | None):
+    """Every claim side judged from the executed (or rebuilt) notebooks, errors sanitized."""
+    from factcheck.results import classify_claims
+
+    claims = classify_claims(registry, executed, records, broken=broken)
+    for sides in claims.values():  # errors quoted from the executed copies
+        for side, r in list(sides.items()):
+            if r.error or r.reason:
+                reason = r.reason and dataclasses.replace(r.reason, detail=sanitize(r.reason.detail))
+                sides[side] = dataclasses.replace(r, error=sanitize(r.error), reason=reason)
+    return claims
+
+
+def merge_refresh(previous, fresh: dict, executed: dict, registry, sources: dict, today: str, note: str):
+    """``previous`` with the notebooks in ``fresh`` (records; ``executed``: their executed
+    copies) replaced and dated ``today``, every claim judged again (the other notebooks rebuilt
+    from their recorded errors), and ``note`` added to the environment's notes."""
+    from factcheck.results import rebuild_executed
+
+    records = {rel: rec for rel, rec in previous.notebooks.items() if rel in sources}
+    records.update({rel: dataclasses.replace(rec, ran_on=today) for rel, rec in fresh.items()})
+    judged = dict(executed)
+    for rel, rec in records.items():
+        if rel not in judged:
+            judged[rel] = rebuild_executed(sources[rel], rec)
+    environment = dataclasses.replace(previous.environment, notes=[*previous.environment.notes, f"{today}: {note}"])
+    return dataclasses.replace(
+        previous,
+        environment=environment,
+        notebooks=records,
+        claims=judge(registry, judged, records, None),
+        wall=dict(previous.wall),
+    )
 
 
 def reclassify(out_dir: Path, framework: str | None = None, version: str | None = None) -> int:
@@ -1128,6 +1233,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep-executed", help="with --newest: keep the executed notebooks in this folder")
     parser.add_argument("--max-runs", type=int, default=0, help="stop after this many runs (0: all)")
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="re-execute only the notebooks changed since each existing run, with the run's recorded packages",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "_execute":
@@ -1177,6 +1287,8 @@ def main(argv: list[str] | None = None) -> int:
             print("another tools/matrix.py is running here (.cache/matrix.lock): one at a time", file=sys.stderr)
             return 3
         shutil.rmtree(ENVS, ignore_errors=True)
+        if args.refresh:
+            return _refresh_all(runs, out_dir, pypi, args)
         return _run_all(runs, out_dir, pypi, args)
 
 
@@ -1200,6 +1312,43 @@ def _run_all(runs, out_dir: Path, pypi, args) -> int:
             run.name,
             f"{result.status}: {c['holds']} holds, {c['fails']} fails, {c['could-not-run']} could not run "
             f"(decided {c['decided_share']:.0%}) in {result.wall['total']:.0f} s -> {target}",
+        )
+        done += 1
+        if args.max_runs and done >= args.max_runs:
+            break
+    return 0
+
+
+def _refresh_all(runs, out_dir: Path, pypi, args) -> int:
+    """``--refresh``: each existing, complete run whose notebooks changed since it ran."""
+    from factcheck.registry import load_registry
+    from factcheck.results import notebook_source_hash, read_result, stale_notebooks, write_result
+
+    registry = load_registry(ROOT / "claims", ROOT / "notebooks")
+    hashes = {rel: notebook_source_hash(_read_nb(ROOT / "notebooks" / rel)) for rel in sorted(registry.notebooks())}
+    done = 0
+    for fw, minor, version in runs:
+        target = out_dir / f"{fw}-{minor}.json"
+        previous = read_result(target)
+        if previous is None or previous.status != "complete" or previous.environment is None:
+            say(f"{fw}-{minor}", "no complete run to refresh: `make matrix` makes one")
+            continue
+        stale = stale_notebooks(previous, hashes)
+        if not stale:
+            say(f"{fw}-{minor}", "current: every notebook is the one that ran")
+            continue
+        run = Run(fw, minor, version, pypi, out_dir)
+        try:
+            result = run.refresh(previous, stale)
+        except RuntimeError as exc:  # the run's file stays as it was
+            say(run.name, f"not refreshed: {exc}")
+            continue
+        write_result(result, target)
+        c = result.counts()
+        say(
+            run.name,
+            f"refreshed {len(stale)} notebooks: {c['holds']} holds, {c['fails']} fails, "
+            f"{c['could-not-run']} could not run (decided {c['decided_share']:.0%}) in {result.wall['refresh']:.0f} s",
         )
         done += 1
         if args.max_runs and done >= args.max_runs:

@@ -49,3 +49,34 @@ def plot_style() -> None:
             "svg.fonttype": "none",  # text stays text: smaller files, searchable, themable
         }
     )
+
+
+def optional_import(module: str, *names: str):
+    """``import module`` (or ``from module import names``), or stand-ins where this environment
+    cannot import it (a library that needs another framework release, say). A stand-in raises
+    ``ModuleNotFoundError`` naming the library as soon as a cell uses it, so only the cells that
+    need the library fail, and they say why; the rest of the notebook still runs. For evidence
+    libraries only: a framework that lacks an API is a claim's subject, so import frameworks
+    plainly."""
+    import importlib
+
+    try:
+        found = importlib.import_module(module)
+        objects = tuple(getattr(found, name) for name in names)
+        return objects[0] if len(objects) == 1 else (objects or found)
+    except (ImportError, AttributeError) as err:  # AttributeError: a name this release lacks
+        error = err
+    if isinstance(error, ModuleNotFoundError) and error.name == module:
+        message = str(error)
+    else:
+        message = f"No module named '{module}' that imports here ({type(error).__name__}: {error})"
+
+    class Unavailable:
+        def __call__(self, *args, **kwargs):
+            raise ModuleNotFoundError(message, name=module)
+
+        def __getattr__(self, attr):
+            raise ModuleNotFoundError(message, name=module)
+
+    print(f"not available here, so the cells that use it will say so: {message}")
+    return Unavailable() if len(names) <= 1 else tuple(Unavailable() for _ in names)

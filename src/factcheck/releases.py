@@ -83,7 +83,8 @@ class Matrix:
             detail = result.error if result.outcome == FAILS else (result.reason.detail if result.reason else None)
             ran = run.notebooks.get(notebook) if notebook else None
             stale = bool(current_hash and ran is not None and ran.source_hash != current_hash)
-            marks.append(Mark(run.requested, got, result.outcome, detail, run.date, stale))
+            date = (ran.ran_on if ran is not None else None) or run.date  # a refreshed notebook: its own date
+            marks.append(Mark(run.requested, got, result.outcome, detail, date, stale))
         return marks
 
 
@@ -270,9 +271,16 @@ def runs_html(matrix: Matrix) -> str:
             left = ", ".join(item.package for item in env.left_out) if env and env.left_out else "none"
             got = ", ".join(f"{k} {v}" for k, v in run.got.items() if v)
             note = f" (pinned {other.get('pinned')})" if other and other.get("got") != other.get("pinned") else ""
+            redone = sorted({r.ran_on for r in run.notebooks.values() if r.ran_on})
+            refreshed = sum(1 for r in run.notebooks.values() if r.ran_on)
+            date = run.date + (
+                f" ({refreshed} notebook{'s' if refreshed != 1 else ''} re-run {', '.join(redone)}, same packages)"
+                if redone
+                else ""
+            )
             rows.append(
                 f"<tr><td>{LABELS[side]} {run.requested}</td><td>{html.escape(got)}{html.escape(note)}</td>"
-                f"<td>{run.date}</td><td>{run.status}</td><td>{counts.get('decided_share', 0):.0%}</td>"
+                f"<td>{html.escape(date)}</td><td>{run.status}</td><td>{counts.get('decided_share', 0):.0%}</td>"
                 f"<td>{html.escape(left)}</td></tr>"
             )
     return (

@@ -110,6 +110,7 @@ class NotebookResult:
     cell: int | None = None  # where execution stopped (timeout, dead kernel), 1-based
     detail: str | None = None
     errors: list[dict] = field(default_factory=list)  # [{"cell": 5, "tags": [...], "error": "..."}]
+    ran_on: str | None = None  # ISO date when re-executed after the run (`--refresh`); None: the run's date
 
 
 @dataclass
@@ -306,6 +307,7 @@ _NOTEBOOK = {
         "cell": {"type": ["integer", "null"]},
         "detail": {"type": ["string", "null"]},
         "errors": {"type": "array", "items": {"type": "object", "required": ["cell", "error"]}},
+        "ran_on": {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}"},
     },
 }
 _PACKAGE_STATUS = {

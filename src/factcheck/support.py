@@ -36,7 +36,7 @@ SUPPORT_TAG = "support"
 DATA_TAG = "embedded-data"
 GENERATED_TAGS = (COLAB_TAG, SUPPORT_TAG, DATA_TAG)
 EMBEDDED_SUFFIXES = (".yaml", ".yml", ".json")
-HELPERS = ("record", "plot_style")
+HELPERS = ("record", "plot_style", "optional_import")
 # Colab ships the GPU build of TensorFlow as "tensorflow"; the CPU wheel verified here is the same
 # release under another name, and installing both would leave two owners of one package.
 COLAB_NAMES = {"tensorflow-cpu": "tensorflow"}
@@ -88,7 +88,8 @@ def _authored_code(nb) -> str:
 
 
 def imported_modules(source: str) -> set[str]:
-    """Top-level modules a notebook imports (IPython magics are skipped line by line)."""
+    """Top-level modules a notebook imports, with ``import``, ``from`` or ``optional_import``
+    (IPython magics are skipped line by line)."""
     lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
     try:
         tree = ast.parse("\n".join(lines))
@@ -100,6 +101,15 @@ def imported_modules(source: str) -> set[str]:
             found.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module.split(".")[0])
+        elif (  # optional_import("keras_hub", ...): an import all the same
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "optional_import"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add(node.args[0].value.split(".")[0])
     return found
 
 
