@@ -74,10 +74,9 @@ FRAMEWORK_MODULES = ("torch", "torchvision", "tensorflow", "keras", "tf_keras")
 _IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError", "PackageNotFoundError")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
-_FROM_MODULE = re.compile(r"cannot import name '[\w.]+' from '([\w.]+)'")
 _NO_METADATA = re.compile(r"No package metadata was found for ([\w.-]+)")  # importlib.metadata
 _NO_ATTRIBUTE = re.compile(r"^module '([\w.]+)' has no attribute '(\w+)'")
-_CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
+_CANNOT_IMPORT = re.compile(r"cannot import name '([\w.]+)' from '([\w.]+)'")  # (name, module)
 # Our own modules: an attribute missing there is a defect in this project, reported as such.
 OWN_MODULES = ("factcheck", "fwbench")
 _ARROW = re.compile(r"^-+>\s*\d+\s*(.*)$")
@@ -490,7 +489,11 @@ def missing_module(output: dict) -> str | None:
     if output.get("ename") not in _IMPORT_ERRORS:
         return None
     evalue = str(output.get("evalue", ""))
-    m = _NO_MODULE.search(evalue) or _FROM_MODULE.search(evalue) or _NO_METADATA.search(evalue)
+    if m := _NO_MODULE.search(evalue):
+        return m.group(1)
+    if m := _CANNOT_IMPORT.search(evalue):
+        return m.group(2)
+    m = _NO_METADATA.search(evalue)
     return m.group(1) if m else ""
 
 
@@ -556,6 +559,12 @@ def _describe(index: int, cell) -> str:
     return f"cell {index + 1} ({', '.join(tags)})" if tags else f"cell {index + 1} (setup)"
 
 
+def _source(cell) -> str:
+    """A cell's source as one string (nbformat stores a string or a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
 def _likely_cause(err: dict, earlier: list, cells) -> tuple:
     """Of the earlier cells that raised, the one that should have defined the missing name
     (``NameError: name 'x' is not defined``), else the nearest."""
@@ -566,8 +575,7 @@ def _likely_cause(err: dict, earlier: list, cells) -> tuple:
             rf"^[ \t]*(?:[\w, ]*\b{name}\b[\w, ]*=(?!=)|(?:def|class) {name}\b|(?:import|from) .*\b{name}\b)", re.M
         )
         for j, e in reversed(earlier):
-            source = cells[j].get("source", "")
-            if assigns.search("".join(source) if isinstance(source, list) else source):
+            if assigns.search(_source(cells[j])):
                 return j, e
     return earlier[-1]
 
@@ -629,11 +637,7 @@ def classify_side(
         module = missing_module(err) or None
         package = module.split(".")[0] if module else None
         return cannot(MISSING_PACKAGE, f"cell {i + 1}: {line}", i + 1, package)
-    source = "\n".join(
-        "".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", "")
-        for c in cells
-        if c.get("cell_type") == "code"
-    )
+    source = "\n".join(_source(c) for c in cells if c.get("cell_type") == "code")
     if _mismatch(err, source):
         blamed = _mismatch(err, source).split(".")[0]
         why = f" (from an installed library that needs a newer {blamed})" if blamed in FRAMEWORK_MODULES else ""
