@@ -962,7 +962,7 @@ class Run:
         registry = load_registry(ROOT / "claims", ROOT / "notebooks")
         sources = {rel: _read_nb(ROOT / "notebooks" / rel) for rel in sorted(registry.notebooks())}
         hashes = {rel: notebook_source_hash(nb) for rel, nb in sources.items()}
-        skip = {"pip", "setuptools", "wheel", "factcheck"}
+        skip = {"pip", "factcheck"}  # setuptools and wheel as recorded: `pip install -e .` builds with them
         pins = {n: v for n, v in previous.environment.packages.items() if canonical(n) not in skip}
         with (LOGS / f"{self.name}-refresh.log").open("w") as log:
             try:
