@@ -506,7 +506,6 @@ def test_one_run_by_framework_and_version(tmp_path, fake_runner, capsys):
     assert matrix.main(["--out-dir", str(out), "--framework", "torch", "--version", "9.9"]) == 2
 
 
-
 def test_a_refresh_reruns_only_the_changed_notebooks_and_keeps_the_rest_of_the_run(executed):
     # A notebook edit (here: the setup cell of setup-import now imports what it needs) makes one
     # notebook stale; the refresh re-executes it alone and judges every claim again.
@@ -581,6 +580,7 @@ def test_refresh_touches_only_runs_whose_notebooks_changed(tmp_path, fake_runner
     one_changed_text = (out / "torch-2.2.json").read_text()
     assert matrix.main(["--out-dir", str(out), "--refresh"]) == 0
     assert (out / "torch-2.2.json").read_text() == one_changed_text, "a failed refresh leaves the run as it was"
+
 
 # --- versions and pip's messages --------------------------------------------------------------------
 

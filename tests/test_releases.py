@@ -65,8 +65,9 @@ def test_a_site_builds_its_strips_versions_page_and_claims_json_from_committed_r
     write_result(_run("torch", "2.0", "2.0.1", {"demo-basic-claim": {
         "pytorch": SideResult(COULD_NOT_RUN, ("pt-check",), reason=missing),
         "tensorflow": SideResult(HOLDS, ("tf-check",))}}), folder / "torch-2.0.json")  # fmt: skip
-    write_result(_run("torch", "2.1", "2.1.2", {"demo-basic-claim": {"pytorch": SideResult(HOLDS, ("pt-check",))}}),
-                 folder / "torch-2.1.json")  # fmt: skip
+    refreshed = _run("torch", "2.1", "2.1.2", {"demo-basic-claim": {"pytorch": SideResult(HOLDS, ("pt-check",))}})
+    refreshed.notebooks["demo/basic.ipynb"].ran_on = "2026-12-01"  # re-executed by `make matrix REFRESH=1`
+    write_result(refreshed, folder / "torch-2.1.json")
     write_result(_run("tensorflow", "2.12", "2.12.1", {"demo-basic-claim": {
         "tensorflow": SideResult(FAILS, ("tf-check",), error="AssertionError: eager is off", cell=4)}}),
         folder / "tensorflow-2.12.json")  # fmt: skip
@@ -80,8 +81,10 @@ def test_a_site_builds_its_strips_versions_page_and_claims_json_from_committed_r
     assert "AssertionError: eager is off" in versions, "the error line of a failure is listed"
     assert 'class="rel rel--holds rel--changed' in versions, "the first release where the outcome changes"
     assert "run before the notebook" in versions, "a result older than the notebook says so"
+    assert "2026-11-29 (1 notebook re-run 2026-12-01, same packages)" in versions, "a refresh is dated"
     releases = site.claims_json(lambda page: page)["claims"][0]["releases"]
     assert releases["pytorch"]["2.0"]["outcome"] == COULD_NOT_RUN and releases["pytorch"]["2.1"]["outcome"] == HOLDS
+    assert releases["pytorch"]["2.1"]["run_date"] == "2026-12-01", "a refreshed notebook's result carries its date"
     assert releases["tensorflow"]["2.12"] == {
         "version": "2.12.1", "outcome": FAILS, "detail": "AssertionError: eager is off", "run_date": "2026-11-29"
     }  # fmt: skip
