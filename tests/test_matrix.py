@@ -582,6 +582,21 @@ def test_refresh_touches_only_runs_whose_notebooks_changed(tmp_path, fake_runner
     assert (out / "torch-2.2.json").read_text() == one_changed_text, "a failed refresh leaves the run as it was"
 
 
+def test_the_workflow_runs_missing_releases_and_refreshes_changed_ones(tmp_path, fake_runner, capsys):
+    current = {rel: NotebookResult(rel, "ran", digest) for rel, digest in matrix.current_hashes().items()}
+    out = tmp_path / "vm"
+    up_to_date, changed = _result(requested="2.1", got="2.1.2"), _result(requested="2.2", got="2.2.2")
+    up_to_date.notebooks = dict(current)
+    changed.notebooks = dict(current, **{"paradigm/debugging.ipynb": NotebookResult("x", "ran", "0" * 20)})
+    for result in (up_to_date, changed):
+        write_result(result, out / f"torch-{result.requested}.json")
+    assert matrix.main(["--out-dir", str(out), "--github-matrix"]) == 0
+    jobs = json.loads(capsys.readouterr().out)["include"]
+    assert [(j["version"], j["mode"]) for j in jobs] == [("2.2", "refresh"), ("2.3", "run")]
+    assert matrix.main(["--out-dir", str(out), "--github-matrix", "--force"]) == 0
+    assert {j["mode"] for j in json.loads(capsys.readouterr().out)["include"]} == {"run"}
+
+
 # --- versions and pip's messages --------------------------------------------------------------------
 
 

@@ -1262,12 +1262,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no {args.framework or ''} minor release {wanted} with Python 3.11 wheels", file=sys.stderr)
             return 2
     if args.github_matrix:
-        todo = [
-            {"framework": fw, "version": minor, "release": version}
-            for fw, minor, version in runs
-            if args.force or read_result(out_dir / f"{fw}-{minor}.json") is None
-        ]
-        print(json.dumps({"include": todo}))
+        print(json.dumps({"include": github_jobs(runs, out_dir, args.force)}))
         return 0
     if args.list:
         for fw, minor, version in runs:
@@ -1319,13 +1314,38 @@ def _run_all(runs, out_dir: Path, pypi, args) -> int:
     return 0
 
 
-def _refresh_all(runs, out_dir: Path, pypi, args) -> int:
-    """``--refresh``: each existing, complete run whose notebooks changed since it ran."""
+def current_hashes() -> dict[str, str]:
+    """Every evidence notebook -> the hash of its code cells now (what a run records)."""
     from factcheck.registry import load_registry
-    from factcheck.results import notebook_source_hash, read_result, stale_notebooks, write_result
+    from factcheck.results import notebook_source_hash
 
     registry = load_registry(ROOT / "claims", ROOT / "notebooks")
-    hashes = {rel: notebook_source_hash(_read_nb(ROOT / "notebooks" / rel)) for rel in sorted(registry.notebooks())}
+    return {rel: notebook_source_hash(_read_nb(ROOT / "notebooks" / rel)) for rel in sorted(registry.notebooks())}
+
+
+def github_jobs(runs, out_dir: Path, force: bool) -> list[dict]:
+    """The workflow's jobs: ``mode: run`` for each release without a result (every release with
+    ``force``), ``mode: refresh`` for each complete run whose notebooks changed since it ran."""
+    from factcheck.results import read_result, stale_notebooks
+
+    hashes, jobs = None, []
+    for fw, minor, version in runs:
+        job = {"framework": fw, "version": minor, "release": version}
+        existing = None if force else read_result(out_dir / f"{fw}-{minor}.json")
+        if existing is None:
+            jobs.append(dict(job, mode="run"))
+            continue
+        hashes = hashes if hashes is not None else current_hashes()
+        if existing.status == "complete" and existing.environment and stale_notebooks(existing, hashes):
+            jobs.append(dict(job, mode="refresh"))
+    return jobs
+
+
+def _refresh_all(runs, out_dir: Path, pypi, args) -> int:
+    """``--refresh``: each existing, complete run whose notebooks changed since it ran."""
+    from factcheck.results import read_result, stale_notebooks, write_result
+
+    hashes = current_hashes()
     done = 0
     for fw, minor, version in runs:
         target = out_dir / f"{fw}-{minor}.json"
