@@ -137,6 +137,7 @@ def test_a_library_that_does_not_import_fails_only_the_cells_that_use_it_and_nam
     with pytest.raises(ModuleNotFoundError, match="No module named 'no_such_library_here'") as err:
         absent.load()  # ...using it does, with the line the matrix reads as a missing package
     assert err.value.name == "no_such_library_here"
+    assert getattr(absent, "__version__", "not available") == "not available", "a setup cell can print versions"
 
     model, config = optional_import("json", "NoSuchModel", "NoSuchConfig")  # a name this release lacks
     with pytest.raises(ModuleNotFoundError, match=r"No module named 'json' that imports here \(AttributeError"):

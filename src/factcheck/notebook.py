@@ -76,6 +76,8 @@ def optional_import(module: str, *names: str):
             raise ModuleNotFoundError(message, name=module)
 
         def __getattr__(self, attr):
+            if attr.startswith("__"):  # a protocol probe or a version: plain "has no attribute"
+                raise AttributeError(f"{attr} (not available here: {message})")
             raise ModuleNotFoundError(message, name=module)
 
     print(f"not available here, so the cells that use it will say so: {message}")
