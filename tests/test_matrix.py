@@ -216,6 +216,10 @@ def test_two_libraries_that_disagree_are_a_package_mismatch_not_the_claims_failu
     assert (side.outcome, side.reason.kind, side.reason.package) == (COULD_NOT_RUN, PACKAGE_MISMATCH, "ml_dtypes")
     nb = {"cells": [_cell("import onnx", [], mismatch), _cell("assert ok", ["t"], ("NameError", "name 'x'"))]}
     assert classify_side(nb, ["t"]).reason.kind == PACKAGE_MISMATCH
+    # The same disagreement as onnx words it on TensorFlow 2.14.
+    reworded = ("AttributeError", "cannot import name 'float4_e2m1fn' from 'ml_dtypes'")
+    side = classify_side({"cells": [_cell("export(model)", ["t"], reworded)]}, ["t"])
+    assert (side.outcome, side.reason.kind, side.reason.package) == (COULD_NOT_RUN, PACKAGE_MISMATCH, "ml_dtypes")
     # A framework lacking an attribute the notebook uses is the claim's subject; our own module
     # lacking one is our defect.
     for module in ("keras", "torch.compiler", "fwbench"):
@@ -595,6 +599,39 @@ def test_the_workflow_runs_missing_releases_and_refreshes_changed_ones(tmp_path,
     assert [(j["version"], j["mode"]) for j in jobs] == [("2.2", "refresh"), ("2.3", "run")]
     assert matrix.main(["--out-dir", str(out), "--github-matrix", "--force"]) == 0
     assert {j["mode"] for j in json.loads(capsys.readouterr().out)["include"]} == {"run"}
+
+
+def test_reclassify_judges_current_notebooks_again_and_keeps_changed_ones(tmp_path, monkeypatch):
+    from builders import DemoProject
+
+    from factcheck.results import SideResult
+
+    demo = DemoProject(tmp_path / "project")
+    for name, setup, use in (("a", "x = 1", "f(x)"), ("b", "y = 1", "g(y)")):
+        cells = [("md", f"# {name}"), ("code", setup, [f"t{name}"]), ("code", use, [f"p{name}"])]
+        demo.write_notebook(f"demo/{name}.ipynb", cells, sync=False)
+    demo.write_claims([claim(f"demo-{n}", f"demo/{n}.ipynb", [f"t{n}"], [f"p{n}"]) for n in "ab"])
+    monkeypatch.setattr(matrix, "ROOT", demo.root)
+    hashes = matrix.current_hashes()
+    onnx = "AttributeError: cannot import name 'float4_e2m1fn' from 'ml_dtypes'"  # judged a failure by older rules
+    result = _result()
+    result.notebooks = {
+        "demo/a.ipynb": NotebookResult(
+            "demo/a.ipynb", "ran", hashes["demo/a.ipynb"], errors=[{"cell": 3, "error": onnx}]
+        ),
+        "demo/b.ipynb": NotebookResult("demo/b.ipynb", "ran", "0" * 20),  # b changed since the run
+    }
+    recorded_b = {
+        "tensorflow": SideResult(FAILS, ("tb",), error="AssertionError: old", cell=2),
+        "pytorch": SideResult(HOLDS, ("pb",)),
+    }
+    recorded_a = {"tensorflow": SideResult(HOLDS, ("ta",)), "pytorch": SideResult(FAILS, ("pa",), error=onnx, cell=3)}
+    result.claims = {"demo-a": recorded_a, "demo-b": recorded_b}
+    write_result(result, tmp_path / "vm" / "torch-2.3.json")
+    assert matrix.reclassify(tmp_path / "vm") == 0
+    again = read_result(tmp_path / "vm" / "torch-2.3.json")
+    assert again.claims["demo-a"]["pytorch"].reason.kind == PACKAGE_MISMATCH, "the current notebook is judged again"
+    assert again.claims["demo-b"] == recorded_b, "the changed notebook's claims keep what its run recorded"
 
 
 # --- versions and pip's messages --------------------------------------------------------------------

@@ -1140,7 +1140,8 @@ def merge_refresh(previous, fresh: dict, executed: dict, registry, sources: dict
 
 def reclassify(out_dir: Path, framework: str | None = None, version: str | None = None) -> int:
     """Judge result files again under the current rules, from the per-cell errors they recorded.
-    A result whose notebooks changed since it ran is left alone (it needs a new run)."""
+    Claims whose notebook changed since the run keep their recorded results (a refresh or a new
+    run judges them): the recorded errors fit only the notebook that ran."""
     from factcheck.registry import load_registry
     from factcheck.results import (
         classify_claims,
@@ -1160,10 +1161,7 @@ def reclassify(out_dir: Path, framework: str | None = None, version: str | None 
             continue
         if version and result.requested != ".".join(version.split(".")[:2]):
             continue
-        stale = stale_notebooks(result, hashes)
-        if stale and result.status == "complete":
-            say(path.stem, f"not reclassified: notebooks changed since the run ({', '.join(stale)})")
-            continue
+        stale = set(stale_notebooks(result, hashes))
         for rec in result.notebooks.values():
             rec.detail = sanitize(rec.detail)
             rec.errors = [dict(e, error=sanitize(e["error"])) for e in rec.errors]
@@ -1171,10 +1169,17 @@ def reclassify(out_dir: Path, framework: str | None = None, version: str | None 
             for check in result.environment.checks:
                 check.detail = sanitize(check.detail)
         if result.status == "complete":
-            rebuilt = {
-                rel: rebuild_executed(sources[rel], rec) for rel, rec in result.notebooks.items() if rel in sources
-            }
-            result.claims = classify_claims(registry, rebuilt, result.notebooks)
+            current = {rel: rec for rel, rec in result.notebooks.items() if rel in sources and rel not in stale}
+            rebuilt = {rel: rebuild_executed(sources[rel], rec) for rel, rec in current.items()}
+            judged = classify_claims(registry, rebuilt, current)
+            for claim in registry:
+                for side, recorded in result.claims.get(claim.id, {}).items():
+                    ev = claim.evidence.get(side)
+                    if ev is not None and ev.notebook in stale:
+                        judged[claim.id][side] = recorded  # judged with the notebook that ran
+            result.claims = judged
+            if stale:
+                say(path.stem, f"claims of {len(stale)} notebooks changed since the run kept as recorded")
         else:
             detail = next(
                 (s.reason.detail for sides in result.claims.values() for s in sides.values() if s.reason),

@@ -512,10 +512,14 @@ def mismatched_module(output: dict) -> str | None:
     libraries disagree about a release. A framework lacking an attribute is the claim's subject."""
     if output.get("ename") != "AttributeError":
         return None
-    m = _NO_ATTRIBUTE.match(str(output.get("evalue", "")))
-    if not m:
+    evalue = str(output.get("evalue", ""))
+    if m := _NO_ATTRIBUTE.match(evalue):
+        module = m.group(1)
+    elif c := _CANNOT_IMPORT.search(evalue):  # onnx re-raises "cannot import name ... from 'ml_dtypes'"
+        module = c.group(2)
+    else:
         return None
-    top = m.group(1).split(".")[0]
+    top = module.split(".")[0]
     return None if top in FRAMEWORK_MODULES or top in OWN_MODULES else top
 
 
