@@ -312,6 +312,14 @@ def test_bare_assert_error_line_quotes_the_assert():
     assert error_line(output) == "AssertionError: assert x == 2"
 
 
+def test_an_error_line_quotes_a_child_tracebacks_last_line_not_its_header():
+    quoted = "Traceback (most recent call last):\n  File \"<string>\", line 8\nAttributeError: module 'torch' has no x"
+    line = error_line({"ename": "AssertionError", "evalue": quoted})
+    assert line == "AssertionError: ... AttributeError: module 'torch' has no x"
+    stored = {"ename": "AssertionError", "evalue": "Traceback (most recent call last): ... KeyError: 'a'"}
+    assert error_line(stored) == "AssertionError: ... KeyError: 'a'", "a line recorded by an older run reads the same"
+
+
 def test_error_line_of_a_message_that_continues_on_later_lines():
     output = {"ename": "RuntimeError", "evalue": "worker 'torch' failed (exit 1):\nTraceback ...\nImportError: no fx"}
     assert error_line(output) == "RuntimeError: worker 'torch' failed (exit 1): ... ImportError: no fx"

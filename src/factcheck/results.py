@@ -80,6 +80,7 @@ _CANNOT_IMPORT = re.compile(r"cannot import name '([\w.]+)' from '([\w.]+)'")  #
 # Our own modules: an attribute missing there is a defect in this project, reported as such.
 OWN_MODULES = ("factcheck", "fwbench")
 _ARROW = re.compile(r"^-+>\s*\d+\s*(.*)$")
+_QUOTED_TRACEBACK = re.compile(r"^Traceback \(most recent call last\):\s*(?:\.\.\.\s*)?")
 
 
 @dataclass(frozen=True)
@@ -473,6 +474,7 @@ def error_line(output: dict) -> str:
                     break
             if line:
                 break
+    line = _QUOTED_TRACEBACK.sub("... ", line)  # a child process's traceback quoted in the message
     text = f"{ename}: {line}" if line else ename
     return text if len(text) <= 300 else text[:297] + "..."
 
