@@ -1307,16 +1307,18 @@ def _run_all(runs, out_dir: Path, pypi, args) -> int:
         run = Run(fw, minor, version, pypi, out_dir)
         result = run.execute()
         write_result(result, target)
-        c = result.counts()
-        say(
-            run.name,
-            f"{result.status}: {c['holds']} holds, {c['fails']} fails, {c['could-not-run']} could not run "
-            f"(decided {c['decided_share']:.0%}) in {result.wall['total']:.0f} s -> {target}",
-        )
+        say(run.name, f"{result.status}: {_counts(result)} in {result.wall['total']:.0f} s -> {target}")
         done += 1
         if args.max_runs and done >= args.max_runs:
             break
     return 0
+
+
+def _counts(result) -> str:
+    c = result.counts()
+    return (
+        f"{c['holds']} holds, {c['fails']} fails, {c['could-not-run']} could not run (decided {c['decided_share']:.0%})"
+    )
 
 
 def current_hashes() -> dict[str, str]:
@@ -1369,12 +1371,7 @@ def _refresh_all(runs, out_dir: Path, pypi, args) -> int:
             say(run.name, f"not refreshed: {exc}")
             continue
         write_result(result, target)
-        c = result.counts()
-        say(
-            run.name,
-            f"refreshed {len(stale)} notebooks: {c['holds']} holds, {c['fails']} fails, "
-            f"{c['could-not-run']} could not run (decided {c['decided_share']:.0%}) in {result.wall['refresh']:.0f} s",
-        )
+        say(run.name, f"refreshed {len(stale)} notebooks: {_counts(result)} in {result.wall['refresh']:.0f} s")
         done += 1
         if args.max_runs and done >= args.max_runs:
             break
