@@ -320,6 +320,69 @@ def test_an_error_line_quotes_a_child_tracebacks_last_line_not_its_header():
     assert error_line(stored) == "AssertionError: ... KeyError: 'a'", "a line recorded by an older run reads the same"
 
 
+def test_an_error_line_quoting_a_cut_traceback_tail_keeps_its_last_line():
+    # err[-2000:] of a child's stderr starts mid-line; the heading, when we wrote one, stays.
+    tail = '8, in <module>\n  File "/v/keras/src/saving/saving_api.py", line 8\nAttributeError: no float8'
+    assert error_line({"ename": "AssertionError", "evalue": tail}) == "AssertionError: ... AttributeError: no float8"
+    headed = "Keras on the torch backend failed:\n" + tail
+    assert error_line({"ename": "AssertionError", "evalue": headed}) == (
+        "AssertionError: Keras on the torch backend failed: ... AttributeError: no float8"
+    )
+
+
+def test_a_library_error_that_a_child_process_raised_is_judged_like_the_cells_own():
+    # Keras 3.15's torch backend, run in a child process on torch 2.0-2.2: our assert quotes
+    # what Keras raised, and Keras wants a torch newer than the release under test.
+    launch = "out, err = proc.communicate()\nassert proc.returncode == 0, f'torch backend failed: {err}'"
+    child = 'torch backend failed:\nTraceback (most recent call last):\n  File "<string>", line 4, in <module>\n'
+    for raised, package in (
+        ("AttributeError: module 'torch' has no attribute 'float8_e4m3fn'", "torch"),
+        ("TypeError: register_pytree_node() got an unexpected keyword argument 'flatten_with_keys_fn'", None),
+    ):
+        side = classify_side({"cells": [_cell(launch, ["t"], ("AssertionError", child + raised))]}, ["t"])
+        assert (side.outcome, side.reason.kind, side.reason.package) == (COULD_NOT_RUN, PACKAGE_MISMATCH, package)
+        assert raised in side.reason.detail
+        # the same, judged again from the error line a run recorded
+        recorded = error_line({"ename": "AssertionError", "evalue": child + raised}).partition(": ")[2]
+        side = classify_side({"cells": [_cell(launch, ["t"], ("AssertionError", recorded))]}, ["t"])
+        assert side.reason.kind == PACKAGE_MISMATCH, recorded
+    # What the notebook names itself stays the claim's failure, quoted or not.
+    for raised in (
+        "AttributeError: module 'keras' has no attribute 'ops'",
+        "TypeError: export() got an unexpected keyword argument 'dynamo'",
+    ):
+        own = launch + "\nkeras.ops.add(x, y)\ntorch.onnx.export(model, dynamo=True)"
+        side = classify_side({"cells": [_cell(own, ["t"], ("AssertionError", child + raised))]}, ["t"])
+        assert side.outcome == FAILS, raised
+        side = classify_side({"cells": [_cell(own, ["t"], raised.split(": ", 1))]}, ["t"])
+        assert side.outcome == FAILS, raised
+
+
+def test_a_cell_recording_a_failed_claims_figures_does_not_take_later_claims_down():
+    # Keras 2.12 has no keras.optimizers.AdamW: that claim fails, the untagged cell recording its
+    # figures raises NameError, and the RMSprop claim after it is still judged on its own cells.
+    nb = {
+        "cells": [
+            _cell("import keras"),
+            _cell(
+                "adamw = keras.optimizers.AdamW()",
+                ["adamw"],
+                ("AttributeError", "module 'keras.optimizers' has no attribute 'AdamW'"),
+            ),
+            _cell("record('decay', adamw.weight_decay)", [], ("NameError", "name 'adamw' is not defined")),
+            _cell("rms = keras.optimizers.RMSprop()", ["rms"]),
+            _cell("print(f'{rms.rho:g}')", ["rms-format"], ("TypeError", "unsupported format string")),
+        ]
+    }
+    assert classify_side(nb, ["adamw"]).outcome == FAILS
+    assert classify_side(nb, ["rms"]).outcome == HOLDS
+    side = classify_side(nb, ["rms-format"])
+    assert (side.outcome, side.error) == (FAILS, "TypeError: unsupported format string")
+    # A setup cell that raised on its own still takes them down.
+    nb["cells"][2] = _cell("helper = make_helper()", [], ("NameError", "name 'make_helper' is not defined"))
+    assert classify_side(nb, ["rms-format"]).reason.kind == EARLIER_CELL
+
+
 def test_error_line_of_a_message_that_continues_on_later_lines():
     output = {"ename": "RuntimeError", "evalue": "worker 'torch' failed (exit 1):\nTraceback ...\nImportError: no fx"}
     assert error_line(output) == "RuntimeError: worker 'torch' failed (exit 1): ... ImportError: no fx"

@@ -81,6 +81,12 @@ _CANNOT_IMPORT = re.compile(r"cannot import name '([\w.]+)' from '([\w.]+)'")  #
 OWN_MODULES = ("factcheck", "fwbench")
 _ARROW = re.compile(r"^-+>\s*\d+\s*(.*)$")
 _QUOTED_TRACEBACK = re.compile(r"^Traceback \(most recent call last\):\s*(?:\.\.\.\s*)?")
+# A child process's traceback, quoted in our message: a frame line, and its last line the error.
+_FRAME = re.compile(r'File "[^"]*", line \d+')
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception)\b")
+# The error a child process raised, as an error line quotes it ("torch backend failed: ... X: y").
+_QUOTED_ERROR = re.compile(r"(?:^|\.\.\. )([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
+_UNEXPECTED_KEYWORD = re.compile(r"^([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
 
 
 @dataclass(frozen=True)
@@ -462,7 +468,12 @@ def error_line(output: dict) -> str:
     evalue = _ANSI.sub("", str(output.get("evalue", ""))).strip()
     lines = [x.strip() for x in evalue.splitlines() if x.strip()]
     line = lines[0] if lines else ""
-    if len(lines) > 1 and (line.endswith((":", "(", "[", "{")) or len(line) < 12):
+    if len(lines) > 1 and _EXCEPTION_LINE.match(lines[-1]) and any(_FRAME.search(x) for x in lines):
+        # A child's traceback, quoted (often its tail only, cut mid-line): the last line says
+        # why; the first says where only when it is our own heading ("torch backend failed:").
+        heading = line.endswith(":") and not _FRAME.search(line) and not line[0].islower()
+        line = f"{line} ... {lines[-1]}" if heading else f"... {lines[-1]}"
+    elif len(lines) > 1 and (line.endswith((":", "(", "[", "{")) or len(line) < 12):
         # "worker 'torch' failed (exit 1):" says where; the last line says why.
         line = f"{line} ... {lines[-1]}"
     if not line:
@@ -543,9 +554,39 @@ def framework_name_a_library_wanted(output: dict, source: str) -> str | None:
     return None if re.search(rf"\b{re.escape(m[1])}\b", source) else m[0]
 
 
+def quoted_error(output: dict) -> dict | None:
+    """The error a child process raised, where our message quotes it (``AssertionError: torch
+    backend failed: ... AttributeError: module 'torch' has no attribute 'float8_e4m3fn'``), as
+    an error output; None when the message quotes none."""
+    line = error_line(output)
+    m = _QUOTED_ERROR.search(line.partition(": ")[2])
+    return {"ename": m.group(1).rsplit(".", 1)[-1], "evalue": m.group(2)} if m else None
+
+
+def library_passes_unknown_argument(output: dict, source: str) -> bool:
+    """``register_pytree_node() got an unexpected keyword argument 'flatten_with_keys_fn'``
+    where the notebook names neither: an installed library calls an API of a release that
+    predates the argument. An argument the notebook passes itself is the claim's subject."""
+    if output.get("ename") != "TypeError":
+        return False
+    m = _UNEXPECTED_KEYWORD.match(str(output.get("evalue", "")))
+    if not m:
+        return False
+    function, keyword = m.group(1).rsplit(".", 1)[-1], m.group(2)
+    return not any(re.search(rf"\b{re.escape(name)}\b", source) for name in (function, keyword))
+
+
 def _mismatch(output: dict, source: str) -> str | None:
-    """What to blame when two installed packages disagree, or None."""
-    return mismatched_module(output) or framework_name_a_library_wanted(output, source)
+    """What to blame when two installed packages disagree, or None ("" when the error does not
+    say which package). An error a child process raised counts where our message quotes it."""
+    for error in (output, quoted_error(output)):
+        if error is None:
+            continue
+        if blamed := mismatched_module(error) or framework_name_a_library_wanted(error, source):
+            return blamed
+        if library_passes_unknown_argument(error, source):
+            return ""
+    return None
 
 
 def notebook_errors(nb) -> list[dict]:
@@ -571,15 +612,32 @@ def _source(cell) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
+def _assigns(name: str) -> re.Pattern:
+    """Source lines that bind ``name``: an assignment, a def or class, an import."""
+    name = re.escape(name)
+    return re.compile(
+        rf"^[ \t]*(?:[\w, ]*\b{name}\b[\w, ]*=(?!=)|(?:def|class) {name}\b|(?:import|from) .*\b{name}\b)", re.M
+    )
+
+
+def _claim_consequence(j: int, err: dict, cells) -> bool:
+    """Whether cell ``j`` raised only because an earlier tagged (claim) cell that should have
+    defined the name it lacks raised first."""
+    m = re.search(r"name '(\w+)' is not defined", str(err.get("evalue", "")))
+    if err.get("ename") not in ("NameError", "UnboundLocalError") or not m:
+        return False
+    binds = _assigns(m.group(1))
+    return any(
+        _tags(cells[k]) and cell_error(cells[k]) is not None and binds.search(_source(cells[k])) for k in range(j)
+    )
+
+
 def _likely_cause(err: dict, earlier: list, cells) -> tuple:
     """Of the earlier cells that raised, the one that should have defined the missing name
     (``NameError: name 'x' is not defined``), else the nearest."""
     m = re.search(r"name '(\w+)' is not defined", str(err.get("evalue", "")))
     if m:
-        name = re.escape(m.group(1))
-        assigns = re.compile(
-            rf"^[ \t]*(?:[\w, ]*\b{name}\b[\w, ]*=(?!=)|(?:def|class) {name}\b|(?:import|from) .*\b{name}\b)", re.M
-        )
+        assigns = _assigns(m.group(1))
         for j, e in reversed(earlier):
             if assigns.search(_source(cells[j])):
                 return j, e
@@ -644,18 +702,23 @@ def classify_side(
         package = module.split(".")[0] if module else None
         return cannot(MISSING_PACKAGE, f"cell {i + 1}: {line}", i + 1, package)
     source = "\n".join(_source(c) for c in cells if c.get("cell_type") == "code")
-    if _mismatch(err, source):
-        blamed = _mismatch(err, source).split(".")[0]
-        why = f" (from an installed library that needs a newer {blamed})" if blamed in FRAMEWORK_MODULES else ""
-        return cannot(PACKAGE_MISMATCH, f"cell {i + 1}: {line}{why}", i + 1, blamed)
+    if (blamed := _mismatch(err, source)) is not None:
+        blamed = blamed.split(".")[0]
+        if blamed in FRAMEWORK_MODULES:
+            why = f" (from an installed library that needs a newer {blamed})"
+        else:
+            why = "" if blamed else " (an installed library calls an API of a newer release)"
+        return cannot(PACKAGE_MISMATCH, f"cell {i + 1}: {line}{why}", i + 1, blamed or None)
 
     # 3. Was it a consequence of an earlier cell that raised?
     earlier = [(j, cell_error(cells[j])) for j in range(i) if j not in own and cells[j].get("cell_type") == "code"]
     earlier = [(j, e) for j, e in earlier if e is not None]
     # A setup cell that raised, or an earlier cell that lacked a package, leaves the notebook
     # without what the evidence builds on: whatever the side's cell then raises is not the claim.
-    setup_failed = [(j, e) for j, e in earlier if not _tags(cells[j])]
-    lacking = [(j, e) for j, e in earlier if is_missing_package(e) or _mismatch(e, source)]
+    # An untagged cell that only lacks a name an earlier claim cell failed to define (a cell
+    # recording that claim's figures) is that claim's consequence, not a failed setup.
+    setup_failed = [(j, e) for j, e in earlier if not _tags(cells[j]) and not _claim_consequence(j, e, cells)]
+    lacking = [(j, e) for j, e in earlier if is_missing_package(e) or _mismatch(e, source) is not None]
     consequence = err.get("ename") in ("NameError", "UnboundLocalError")
     if setup_failed or lacking or (earlier and consequence):
         if setup_failed or lacking:
@@ -664,7 +727,7 @@ def classify_side(
             j, e = _likely_cause(err, earlier, cells)
         if is_missing_package(e):
             kind, module = MISSING_PACKAGE, missing_module(e)
-        elif _mismatch(e, source):
+        elif _mismatch(e, source) is not None:
             kind, module = PACKAGE_MISMATCH, _mismatch(e, source)
         else:
             kind, module = EARLIER_CELL, None
