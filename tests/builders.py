@@ -84,7 +84,7 @@ def build_site(root: Path, pages: dict[str, str] | None = None, repo_url: str | 
     """load -> execute -> assemble, as a site build does (``pages``: the project's docs/ by default)."""
     from factcheck import Project, assemble, load
     from factcheck import execute as run
-    from factcheck.placement import scan_pages
+    from factcheck.pages.placement import scan_pages
 
     sources = load(Project.at(root))
     if execute:
@@ -116,7 +116,7 @@ class DemoProject:
             nb.metadata["factcheck"] = metadata
         if sync:
             from factcheck.project import Project
-            from factcheck.support import synced
+            from factcheck.sources.support import synced
 
             nb = synced(nb, Project.at(self.root).support_context())
         nbformat.write(nb, path)

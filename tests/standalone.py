@@ -28,11 +28,11 @@ from pathlib import Path
 
 from builders import REPO
 
-from factcheck.drift import output_text
-from factcheck.executor import KERNEL_ENV
-from factcheck.notebooks import find_notebooks, notebook_settings, read_notebook
-from factcheck.sanitize import machine_paths, sanitize_outputs
-from factcheck.support import needs_fwbench
+from factcheck.reports.drift import output_text
+from factcheck.run.executor import KERNEL_ENV
+from factcheck.run.sanitize import machine_paths, sanitize_outputs
+from factcheck.sources.notebooks import find_notebooks, notebook_settings, read_notebook
+from factcheck.sources.support import needs_fwbench
 
 OUT = REPO / "test-output" / "standalone"
 NOTEBOOKS = REPO / "notebooks"

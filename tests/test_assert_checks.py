@@ -8,7 +8,7 @@ import pytest
 from builders import BASIC, build_site, claim
 
 from factcheck import EvidenceError
-from factcheck.evidence_checks import NotebookCode, constant_asserts, framework_linked
+from factcheck.evidence.checks import NotebookCode, constant_asserts, framework_linked
 
 FILLED_UNDER_A_CONDITION = "import keras\nfor n in (8, 9):\n    if keras.layers:\n        pads[n] = (0, 1)"
 CAPTURED_OUTPUT = "with contextlib.redirect_stdout(io.StringIO()) as out:\n    print(torch.ones(1))"

@@ -6,8 +6,8 @@ import json
 from builders import claim
 
 from factcheck import Project, load_registry
-from factcheck.drift import RunTree, drift_markdown, drift_report
-from factcheck.executor import Executor
+from factcheck.reports.drift import RunTree, drift_markdown, drift_report
+from factcheck.run.executor import Executor
 
 
 def run(demo, cells, tree: str):

@@ -6,8 +6,8 @@ import pytest
 from builders import build_site, claim
 
 from factcheck.errors import EvidenceError
-from factcheck.evidence_checks import check_evidence_ran
-from factcheck.extract import EvidenceCell
+from factcheck.evidence.checks import check_evidence_ran
+from factcheck.evidence.extract import EvidenceCell
 
 
 def _cell(**changes) -> EvidenceCell:

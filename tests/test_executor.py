@@ -8,7 +8,7 @@ import pytest
 from builders import BASIC, claim
 
 from factcheck import ExecutionError, Project, execute, load
-from factcheck.executor import Executor, select_shard
+from factcheck.run.executor import Executor, select_shard
 
 FAILING = [
     ("md", "# Failing demo"),
@@ -180,7 +180,7 @@ def test_machine_paths_and_addresses_never_reach_the_outputs(demo):
 
 
 def test_scrubbing_hides_per_run_names_and_is_idempotent():
-    from factcheck.sanitize import sanitize_text
+    from factcheck.run.sanitize import sanitize_text
 
     paths = [("/tmp", "$TMPDIR")]
     raw = "> /tmp/ipykernel_13520/1795322581.py(7)f()\nsaved to /tmp/tmpab12cd34/model at 0x7f3a2b1c9d80"

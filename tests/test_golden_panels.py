@@ -55,7 +55,7 @@ def _project(demo):
 
 
 def _render(site, text: str) -> str:
-    from factcheck.shortcodes import ShortcodeExtension
+    from factcheck.pages.shortcodes import ShortcodeExtension
 
     md = markdown.Markdown(
         extensions=[

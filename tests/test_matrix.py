@@ -8,8 +8,7 @@ import sys
 import pytest
 from builders import REPO, claim
 
-from factcheck.registry import load_registry
-from factcheck.results import (
+from factcheck.judging.results import (
     COULD_NOT_RUN,
     EARLIER_CELL,
     FAILS,
@@ -37,6 +36,7 @@ from factcheck.results import (
     validate,
     write_result,
 )
+from factcheck.sources.registry import load_registry
 
 sys.path.insert(0, str(REPO / "tools"))
 import matrix  # noqa: E402  (tools/matrix.py: a script, imported by name so its workers can pickle)
@@ -278,7 +278,7 @@ def test_a_library_that_imports_only_on_newer_releases_fails_only_its_own_cells(
 
 
 def test_rebuilt_notebooks_classify_like_the_executed_ones(executed):
-    from factcheck.results import notebook_errors, rebuild_executed
+    from factcheck.judging.results import notebook_errors, rebuild_executed
 
     registry, nbs, records = executed
     for rel, record in records.items():
@@ -390,7 +390,7 @@ def test_error_line_of_a_message_that_continues_on_later_lines():
 
 
 def _result(framework="torch", requested="2.3", got="2.3.1", outcome=HOLDS, status="complete") -> RunResult:
-    from factcheck.results import Reason, SideResult
+    from factcheck.judging.results import Reason, SideResult
 
     side = (
         SideResult(
@@ -586,7 +586,7 @@ def test_a_refresh_reruns_only_the_changed_notebooks_and_keeps_the_rest_of_the_r
     # notebook stale; the refresh re-executes it alone and judges every claim again.
     import copy
 
-    from factcheck.results import notebook_errors
+    from factcheck.judging.results import notebook_errors
 
     registry, nbs, records = executed
     previous = _result(outcome=FAILS)
@@ -675,7 +675,7 @@ def test_the_workflow_runs_missing_releases_and_refreshes_changed_ones(tmp_path,
 def test_reclassify_judges_current_notebooks_again_and_keeps_changed_ones(tmp_path, monkeypatch):
     from builders import DemoProject
 
-    from factcheck.results import SideResult
+    from factcheck.judging.results import SideResult
 
     demo = DemoProject(tmp_path / "project")
     for name, setup, use in (("a", "x = 1", "f(x)"), ("b", "y = 1", "g(y)")):

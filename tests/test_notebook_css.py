@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
-from factcheck.notebook_css import purge_css, take_page_styles
+from factcheck.pages.notebook_css import purge_css, take_page_styles
 
 
 def test_purge_keeps_rules_whose_classes_are_used_and_drops_the_rest():

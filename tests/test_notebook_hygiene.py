@@ -8,7 +8,7 @@ import pytest
 from builders import REPO
 
 from factcheck import load_registry
-from factcheck.notebooks import find_notebooks, import_order_problem, outputs_present, read_notebook
+from factcheck.sources.notebooks import find_notebooks, import_order_problem, outputs_present, read_notebook
 
 NOTEBOOKS = find_notebooks(REPO / "notebooks")
 IDS = [p.relative_to(REPO / "notebooks").as_posix() for p in NOTEBOOKS]

@@ -4,8 +4,8 @@ import pytest
 from builders import BASIC, claim
 
 from factcheck import PageError, load_registry
-from factcheck.placement import claim_pages, scan_pages
-from factcheck.shortcodes import find_shortcodes
+from factcheck.pages.placement import claim_pages, scan_pages
+from factcheck.pages.shortcodes import find_shortcodes
 
 
 def check(demo, values=None):

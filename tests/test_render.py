@@ -5,10 +5,10 @@ import pytest
 from builders import TF_ASSERT, TORCH_ASSERT, build_site
 
 from factcheck import EvidenceError
-from factcheck.extract import EvidenceCell
-from factcheck.notebook_page import tidy_notebook_page
-from factcheck.render import output_html, outputs_html, provenance
-from factcheck.shortcodes import ShortcodeExtension
+from factcheck.evidence.extract import EvidenceCell
+from factcheck.pages.notebook_page import tidy_notebook_page
+from factcheck.pages.render import output_html, outputs_html, provenance
+from factcheck.pages.shortcodes import ShortcodeExtension
 
 
 def render_page(site, text: str, page: str = "demo.md") -> str:
@@ -132,7 +132,7 @@ def test_shared_cells_render_full_width_under_the_columns(demo):
 
 
 def test_code_holding_a_fence_gets_a_longer_fence():
-    from factcheck.render import _fence
+    from factcheck.pages.render import _fence
 
     block = _fence("doc = '''\n```\n'''", "TensorFlow · tag")
     assert block.startswith('```` python title="TensorFlow · tag"') and block.endswith("\n````")

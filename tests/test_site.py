@@ -146,7 +146,7 @@ def test_section_page_ends_with_provenance_from_the_execution_record(site, secti
 
 @cache
 def _placed() -> dict:
-    from factcheck.placement import claim_pages, scan_pages
+    from factcheck.pages.placement import claim_pages, scan_pages
 
     return claim_pages(scan_pages(REPO / "docs"), REGISTRY)
 
@@ -179,7 +179,7 @@ def test_every_heading_has_an_explicit_id():
 
 
 def test_notebook_pages_link_the_executed_download_and_colab(site):
-    from factcheck.publish import Commit
+    from factcheck.publish.banner import Commit
 
     commit = Commit.of(REPO).sha
     pages = sorted((site.dir / "notebooks").glob("*/*/index.html"))

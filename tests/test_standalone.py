@@ -16,11 +16,11 @@ import pytest
 from builders import REPO
 from standalone import NOTEBOOKS, fwbench_wheel, published_copy, run_all, run_alone, text_outputs
 
-from factcheck.drift import first_difference
-from factcheck.extract import MEASUREMENT_TAG
-from factcheck.notebooks import cell_tags, find_notebooks, notebook_settings, read_notebook
-from factcheck.publish import BANNER_TAG, Commit
-from factcheck.support import COLAB_TAG, colab_packages, data_files, needs_fwbench, read_pins
+from factcheck.evidence.extract import MEASUREMENT_TAG
+from factcheck.publish.banner import BANNER_TAG, Commit
+from factcheck.reports.drift import first_difference
+from factcheck.sources.notebooks import cell_tags, find_notebooks, notebook_settings, read_notebook
+from factcheck.sources.support import COLAB_TAG, colab_packages, data_files, needs_fwbench, read_pins
 
 pytestmark = [pytest.mark.site, pytest.mark.rerun]
 ALL = [p.relative_to(NOTEBOOKS).as_posix() for p in find_notebooks(NOTEBOOKS)]

@@ -16,8 +16,9 @@ from builders import BASIC, REPO, TORCH_ASSERT, claim
 
 from factcheck import Project, RegistryError, load
 from factcheck.cli import main
-from factcheck.publish import Commit, banner_markdown, build_wheel, fwbench_version, with_banner
-from factcheck.support import COLAB_TAG, DATA_TAG, SUPPORT_TAG, stale, synced
+from factcheck.publish.banner import Commit, banner_markdown, with_banner
+from factcheck.publish.wheel import build_wheel, fwbench_version
+from factcheck.sources.support import COLAB_TAG, DATA_TAG, SUPPORT_TAG, stale, synced
 
 
 def _tags(nb) -> list[list[str]]:
@@ -125,7 +126,7 @@ def test_a_notebook_without_record_gets_no_helpers(demo):
 
 
 def test_a_library_that_does_not_import_fails_only_the_cells_that_use_it_and_names_itself(capsys):
-    from factcheck.notebook import optional_import
+    from factcheck.sources.notebook import optional_import
 
     json_module = optional_import("json")
     assert json_module.dumps([1]) == "[1]"
@@ -145,7 +146,7 @@ def test_a_library_that_does_not_import_fails_only_the_cells_that_use_it_and_nam
 
 
 def test_colab_installs_what_a_notebook_imports_with_optional_import_too():
-    from factcheck.support import imported_modules
+    from factcheck.sources.support import imported_modules
 
     source = (
         "import torch\nfrom keras import ops\n"

@@ -9,8 +9,8 @@ import re
 
 from builders import REPO
 
-from factcheck.render import badge_endpoint, verdict_badge
-from factcheck.shortcodes import KINDS
+from factcheck.pages.render import badge_endpoint, verdict_badge
+from factcheck.pages.shortcodes import KINDS
 from factcheck.site import RESOLVERS
 from factcheck.vocabulary import VERDICTS
 
@@ -18,7 +18,7 @@ CSS = (REPO / "docs" / "assets" / "stylesheets" / "panels.css").read_text()
 
 
 def test_the_claims_schema_accepts_exactly_the_verdicts():
-    schema = json.loads((REPO / "src" / "factcheck" / "claim.schema.json").read_text())
+    schema = json.loads((REPO / "src" / "factcheck" / "sources" / "claim.schema.json").read_text())
     assert schema["$defs"]["claim"]["properties"]["verdict"]["enum"] == [v.id for v in VERDICTS]
 
 

@@ -3,7 +3,7 @@
 One *run* executes every evidence notebook with one release of one framework (the newest
 patch of a minor release) and the other framework at its pin, in a fresh virtual
 environment, and writes ``data/version-matrix/<framework>-<minor>.json`` (the format is
-``factcheck.results``). Runs resume: a run whose file exists (and parses) is skipped unless
+``factcheck.judging.results``). Runs resume: a run whose file exists (and parses) is skipped unless
 ``--force``; the file is written atomically at the end, so a crash loses at most the run in
 progress.
 
@@ -169,7 +169,7 @@ def newest_per_minor(versions: list[str], first: tuple[int, int] = (0, 0)) -> di
 
 
 def lock_versions(lock: Path = ROOT / "requirements.lock") -> dict[str, str]:
-    from factcheck.support import read_pins  # the one lock-file reader (the Colab cell uses it too)
+    from factcheck.sources.support import read_pins  # the one lock-file reader (the Colab cell uses it too)
 
     return read_pins(lock)
 
@@ -438,7 +438,7 @@ CHECKS = {
 
 
 def check_environment(python: Path, log) -> list:
-    from factcheck.results import Check
+    from factcheck.judging.results import Check
 
     checks = []
     for name, code in CHECKS.items():
@@ -468,7 +468,7 @@ def check_environment(python: Path, log) -> list:
 
 
 def kernel_env(python: Path) -> dict:
-    from factcheck.executor import KERNEL_ENV
+    from factcheck.run.executor import KERNEL_ENV
 
     env = pip_env()
     env.update(KERNEL_ENV)
@@ -554,7 +554,7 @@ def execute_notebooks(rels: list[str], out_dir: Path, jobs: int = 2, notebooks_d
     Writes each executed copy to ``out_dir/<rel>`` and its record beside it (``.json``)."""
     import nbformat
 
-    from factcheck.executor import DEFAULT_CELL_TIMEOUT, KERNEL_ENV
+    from factcheck.run.executor import DEFAULT_CELL_TIMEOUT, KERNEL_ENV
 
     os.environ.update(KERNEL_ENV)
     notebooks_dir = Path(notebooks_dir or ROOT / "notebooks")
@@ -760,7 +760,7 @@ class Run:
         return path
 
     def install_evidence(self, pip: Pip, log) -> list:
-        from factcheck.results import LeftOut
+        from factcheck.judging.results import LeftOut
 
         left_out = []
         constraints = self.env_dir / "constraints.txt"
@@ -818,13 +818,13 @@ class Run:
 
     # - the whole run -
     def execute(self) -> object:
-        from factcheck.registry import load_registry
-        from factcheck.results import (
+        from factcheck.judging.results import (
             Environment,
             RunResult,
             classify_claims,
             notebook_source_hash,
         )
+        from factcheck.sources.registry import load_registry
 
         LOGS.mkdir(parents=True, exist_ok=True)
         WHEELHOUSE.mkdir(parents=True, exist_ok=True)
@@ -953,8 +953,8 @@ class Run:
         then judge every claim again: the other notebooks keep their recorded errors. A notebook
         edit then costs minutes per run, not a whole new matrix, and the packages stay the
         run's own. Each re-executed notebook records its date (``ran_on``)."""
-        from factcheck.registry import load_registry
-        from factcheck.results import notebook_source_hash
+        from factcheck.judging.results import notebook_source_hash
+        from factcheck.sources.registry import load_registry
 
         LOGS.mkdir(parents=True, exist_ok=True)
         WHEELHOUSE.mkdir(parents=True, exist_ok=True)
@@ -1010,7 +1010,7 @@ class Run:
     def run_notebooks(self, rels: list[str], hashes: dict[str, str], records: dict, executed: dict) -> None:
         """Execute ``rels`` in this run's environment, two at a time, adding each notebook's
         record and executed copy to ``records`` and ``executed``."""
-        from factcheck.results import NotebookResult, notebook_errors
+        from factcheck.judging.results import NotebookResult, notebook_errors
 
         tmp = Path(tempfile.mkdtemp(prefix=f"matrix-{self.name}-"))
         try:
@@ -1046,7 +1046,7 @@ class Run:
             shutil.rmtree(tmp, ignore_errors=True)  # executed copies: only as long as needed
 
     def package_statuses(self, info: dict, other: dict) -> list:
-        from factcheck.results import PackageStatus
+        from factcheck.judging.results import PackageStatus
 
         dists = {canonical(k): v for k, v in info["dists"].items()}
         out = []
@@ -1105,7 +1105,7 @@ def _read_nb(path: Path):
 
 def judge(registry, executed: dict, records: dict, broken: str | None):
     """Every claim side judged from the executed (or rebuilt) notebooks, errors sanitized."""
-    from factcheck.results import classify_claims
+    from factcheck.judging.results import classify_claims
 
     claims = classify_claims(registry, executed, records, broken=broken)
     for sides in claims.values():  # errors quoted from the executed copies
@@ -1120,7 +1120,7 @@ def merge_refresh(previous, fresh: dict, executed: dict, registry, sources: dict
     """``previous`` with the notebooks in ``fresh`` (records; ``executed``: their executed
     copies) replaced and dated ``today``, every claim judged again (the other notebooks rebuilt
     from their recorded errors), and ``note`` added to the environment's notes."""
-    from factcheck.results import rebuild_executed
+    from factcheck.judging.results import rebuild_executed
 
     records = {rel: rec for rel, rec in previous.notebooks.items() if rel in sources}
     records.update({rel: dataclasses.replace(rec, ran_on=today) for rel, rec in fresh.items()})
@@ -1142,8 +1142,7 @@ def reclassify(out_dir: Path, framework: str | None = None, version: str | None 
     """Judge result files again under the current rules, from the per-cell errors they recorded.
     Claims whose notebook changed since the run keep their recorded results (a refresh or a new
     run judges them): the recorded errors fit only the notebook that ran."""
-    from factcheck.registry import load_registry
-    from factcheck.results import (
+    from factcheck.judging.results import (
         classify_claims,
         notebook_source_hash,
         read_result,
@@ -1151,6 +1150,7 @@ def reclassify(out_dir: Path, framework: str | None = None, version: str | None 
         stale_notebooks,
         write_result,
     )
+    from factcheck.sources.registry import load_registry
 
     registry = load_registry(ROOT / "claims", ROOT / "notebooks")
     sources = {rel: _read_nb(ROOT / "notebooks" / rel) for rel in sorted(registry.notebooks())}
@@ -1194,7 +1194,7 @@ def reclassify(out_dir: Path, framework: str | None = None, version: str | None 
 
 def newest_run(runs, pypi, target: Path, keep_executed: Path | None) -> int:
     """The drift run: the newest torch release, TensorFlow at its newest (see ``Run``)."""
-    from factcheck.results import write_result
+    from factcheck.judging.results import write_result
 
     fw, minor, version = [r for r in runs if r[0] == "torch"][-1]
     run = Run(fw, minor, version, pypi, target.parent, newest=True, keep_executed=keep_executed)
@@ -1249,7 +1249,7 @@ def main(argv: list[str] | None = None) -> int:
         execute_notebooks(args.notebooks, Path(args.out), args.jobs)
         return 0
 
-    from factcheck.results import read_result
+    from factcheck.judging.results import read_result
 
     out_dir = Path(args.out_dir)
     if args.reclassify:
@@ -1293,7 +1293,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_all(runs, out_dir: Path, pypi, args) -> int:
-    from factcheck.results import read_result, write_result
+    from factcheck.judging.results import read_result, write_result
 
     done = 0
     for fw, minor, version in runs:
@@ -1323,8 +1323,8 @@ def _counts(result) -> str:
 
 def current_hashes() -> dict[str, str]:
     """Every evidence notebook -> the hash of its code cells now (what a run records)."""
-    from factcheck.registry import load_registry
-    from factcheck.results import notebook_source_hash
+    from factcheck.judging.results import notebook_source_hash
+    from factcheck.sources.registry import load_registry
 
     registry = load_registry(ROOT / "claims", ROOT / "notebooks")
     return {rel: notebook_source_hash(_read_nb(ROOT / "notebooks" / rel)) for rel in sorted(registry.notebooks())}
@@ -1333,7 +1333,7 @@ def current_hashes() -> dict[str, str]:
 def github_jobs(runs, out_dir: Path, force: bool) -> list[dict]:
     """The workflow's jobs: ``mode: run`` for each release without a result (every release with
     ``force``), ``mode: refresh`` for each complete run whose notebooks changed since it ran."""
-    from factcheck.results import read_result, stale_notebooks
+    from factcheck.judging.results import read_result, stale_notebooks
 
     hashes, jobs = None, []
     for fw, minor, version in runs:
@@ -1350,7 +1350,7 @@ def github_jobs(runs, out_dir: Path, force: bool) -> list[dict]:
 
 def _refresh_all(runs, out_dir: Path, pypi, args) -> int:
     """``--refresh``: each existing, complete run whose notebooks changed since it ran."""
-    from factcheck.results import read_result, stale_notebooks, write_result
+    from factcheck.judging.results import read_result, stale_notebooks, write_result
 
     hashes = current_hashes()
     done = 0

@@ -17,8 +17,8 @@ The pipeline, one module per stage (CONTRIBUTING.md draws it):
 
 from .errors import EvidenceError, ExecutionError, FactcheckError, PageError, RegistryError
 from .project import Project
-from .registry import Claim, Registry, load_registry
 from .site import Site, Sources, assemble, execute, load
+from .sources.registry import Claim, Registry, load_registry
 
 __all__ = [
     "Claim",

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from . import site as pipeline
 from .errors import FactcheckError
-from .notebooks import find_notebooks, outputs_present, read_notebook
-from .placement import place_claims, scan_pages
+from .pages.placement import place_claims, scan_pages
 from .project import Project
+from .sources.notebooks import find_notebooks, outputs_present, read_notebook
 
 
 def _execute(sources: pipeline.Sources, args) -> int:
@@ -55,7 +55,7 @@ def _check(sources: pipeline.Sources, project: Project) -> int:
 
 
 def _drift(sources: pipeline.Sources, project: Project, args) -> int:
-    from .drift import RunTree, drift_report, write_report
+    from .reports.drift import RunTree, drift_report, write_report
 
     report = drift_report(
         sources.registry,
@@ -73,7 +73,7 @@ def _drift(sources: pipeline.Sources, project: Project, args) -> int:
 
 def _sync(project: Project, args) -> int:
     """Rebuild the generated cells of every notebook (support.py); --check only reports."""
-    from .support import sync_notebooks
+    from .sources.support import sync_notebooks
 
     out_of_date = [f"notebooks/{rel}" for rel in sync_notebooks(project, check=args.check)]
     verb = "out of date" if args.check else "rewritten"

@@ -28,13 +28,13 @@ from mkdocs.utils import get_relative_url
 
 from . import site as pipeline
 from .errors import FactcheckError
-from .notebook_page import NotebookPageCache, tidy_notebook_page
-from .notebook_page import notebook_links as _notebook_links
-from .page_weight import lean_code
-from .placement import scan_pages
+from .pages.notebook_page import NotebookPageCache, tidy_notebook_page
+from .pages.notebook_page import notebook_links as _notebook_links
+from .pages.page_weight import lean_code
+from .pages.placement import scan_pages
+from .pages.shortcodes import ShortcodeExtension
 from .project import Project
-from .publish import Commit
-from .shortcodes import ShortcodeExtension
+from .publish.banner import Commit
 
 log = logging.getLogger("mkdocs.plugins.factcheck")
 # Material's per-page search weight (default 1). A notebook heading matches Material's title
@@ -87,7 +87,7 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
         project = Project.at(Path(config.config_file_path).parent)
         try:
             if self.config.sync_notebooks:
-                from .support import sync_notebooks
+                from .sources.support import sync_notebooks
 
                 for rel in sync_notebooks(project):
                     log.info("Rewrote the generated cells of notebooks/%s", rel)

@@ -47,8 +47,8 @@ class Project:
 
     def support_context(self):
         """What the generated notebook cells are made from (see support.py)."""
-        from .publish import fwbench_version, wheel_name
-        from .support import SupportContext
+        from .publish.wheel import fwbench_version, wheel_name
+        from .sources.support import SupportContext
 
         wheel_url = None
         if self.published_url and self.fwbench_dir.is_dir():

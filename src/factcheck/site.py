@@ -20,18 +20,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import render
-from .datafiles import GuideRow, load_decision_guide
 from .errors import EvidenceError, PageError, RegistryError
-from .evidence_checks import NotebookCode, assert_problems, check_evidence_ran
-from .executor import Executor, RunReport
-from .extract import EvidenceCell, ExecutedNotebook
-from .notebooks import SourceNotebook, import_order_problem, load_notebooks
-from .page_weight import Figures
-from .placement import Placement, place_claims
+from .evidence.checks import NotebookCode, assert_problems, check_evidence_ran
+from .evidence.extract import EvidenceCell, ExecutedNotebook
+from .pages import render
+from .pages.page_weight import Figures
+from .pages.placement import Placement, place_claims
 from .project import Project
-from .registry import Claim, Registry, load_registry
-from .releases import Mark, Matrix, claim_releases, current_hashes, matrix_html, runs_html, strip_html
+from .reports.releases import Mark, Matrix, claim_releases, current_hashes, matrix_html, runs_html, strip_html
+from .run.executor import Executor, RunReport
+from .sources.datafiles import GuideRow, load_decision_guide
+from .sources.notebooks import SourceNotebook, import_order_problem, load_notebooks
+from .sources.registry import Claim, Registry, load_registry
 from .vocabulary import FRAMEWORK_IDS, LABELS, SHARED, VERDICTS
 
 VALUE_SHORTCODE = re.compile(r"<!--\s*value:\s*([\w.-]+)\s*-->")  # also allowed in explanations
@@ -52,7 +52,7 @@ class Sources:
 def load(project: Project) -> Sources:
     """Read claims and notebooks; fail on a malformed claims file, a missing evidence cell, a
     notebook importing tensorflow before torch, or generated cells out of date."""
-    from .support import stale
+    from .sources.support import stale
 
     notebooks = load_notebooks(project.notebooks_dir)
     registry = load_registry(project.claims_dir, notebooks=notebooks)
@@ -208,8 +208,8 @@ class Site:
 
     def files(self, url_of: Callable[[str], str]) -> dict[str, bytes]:
         """Every file the site publishes besides its pages, by path relative to the site root."""
-        from .publish import build_wheel, fwbench_version, wheel_name
-        from .social import social_card_png
+        from .publish.social import social_card_png
+        from .publish.wheel import build_wheel, fwbench_version, wheel_name
 
         data = self.claims_json(url_of)
         out = {"claims.json": (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()}
@@ -296,8 +296,8 @@ def _publish_banners(sources: Sources, site_url: str | None, repo_url: str | Non
     """Every executed notebook gets its 'verified with' banner (publish.py) before it is read."""
     import nbformat
 
-    from .notebooks import read_notebook
-    from .publish import Commit, banner_markdown, with_banner
+    from .publish.banner import Commit, banner_markdown, with_banner
+    from .sources.notebooks import read_notebook
 
     project = sources.project
     commit = Commit.of(project.root)

@@ -13,11 +13,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import RegistryError
+from ..vocabulary import FRAMEWORK_IDS as FRAMEWORKS
+from ..vocabulary import SHARED
 from .datafiles import load_yaml
-from .errors import RegistryError
 from .notebooks import SourceNotebook, load_notebooks
-from .vocabulary import FRAMEWORK_IDS as FRAMEWORKS
-from .vocabulary import SHARED
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from .vocabulary import VERDICTS
+from ..vocabulary import VERDICTS
 
 WIDTH, HEIGHT, DPI = 1200, 630, 100  # the size link previews expect (1.91:1)
 

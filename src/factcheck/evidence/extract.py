@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import EvidenceError
-from .notebooks import cell_tags, has_assertion, read_notebook, tagged_cells
-from .vocabulary import MEASUREMENT_TAG, VALUE_MIME
+from ..errors import EvidenceError
+from ..sources.notebooks import cell_tags, has_assertion, read_notebook, tagged_cells
+from ..vocabulary import MEASUREMENT_TAG, VALUE_MIME
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from .errors import EvidenceError
+from ..errors import EvidenceError
 from .extract import EvidenceCell
 
 # Top-level modules that belong to each framework's side (the framework and its ecosystem).

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from .notebooks import SourceNotebook, cell_tags
+from ..sources.notebooks import SourceNotebook, cell_tags
 
 KEY_VERSION = "6"  # bump to invalidate every cache entry after a change to execution itself
 
@@ -47,7 +47,7 @@ def environment_fingerprint(lock_file: Path) -> str:
 
 
 def notebook_key(source: SourceNotebook, root: Path, env_fingerprint: str) -> str:
-    from .support import imported_modules
+    from ..sources.support import imported_modules
 
     nb = source.nb
     h = hashlib.sha256()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from IPython.display import display
 
-from .vocabulary import VALUE_MIME
+from ..vocabulary import VALUE_MIME
 
 
 def record(name: str, value, fmt: str = "{}", unit: str = "") -> None:

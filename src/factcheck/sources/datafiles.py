@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .errors import FactcheckError, PageError
+from ..errors import FactcheckError, PageError
 
 
 class _StringDateLoader(yaml.SafeLoader):

@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .extract import evidence_cells, load_executed
-from .notebooks import notebook_settings
-from .project import executed_notebook
-from .registry import Registry
-from .results import COULD_NOT_RUN, FAILS, RunResult, read_result
+from ..evidence.extract import evidence_cells, load_executed
+from ..judging.results import COULD_NOT_RUN, FAILS, RunResult, read_result
+from ..project import executed_notebook
+from ..sources.notebooks import notebook_settings
+from ..sources.registry import Registry
 
 # Packages worth a line in the drift report's version table (a newest run records every package).
 _TRACKED = {

@@ -13,8 +13,8 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from .results import COULD_NOT_RUN, FAILS, HOLDS, RunResult, load_results, notebook_source_hash
-from .vocabulary import FRAMEWORK_IDS, LABELS
+from ..judging.results import COULD_NOT_RUN, FAILS, HOLDS, RunResult, load_results, notebook_source_hash
+from ..vocabulary import FRAMEWORK_IDS, LABELS
 
 # A run's framework name -> the registry side it varies.
 SIDE_OF = {"tensorflow": "tensorflow", "torch": "pytorch"}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from .errors import RegistryError
+from ..errors import RegistryError
 
 # The segfault this guards against: `import tensorflow` then `import torchvision` (pinned versions).
 _TORCH_MODULES = ("torch", "torchvision")

@@ -12,12 +12,12 @@ import base64
 import html
 from collections.abc import Callable, Iterable
 
+from ..evidence.extract import EvidenceCell
+from ..sources.registry import Claim
+from ..vocabulary import FRAMEWORK_IDS as FRAMEWORKS
+from ..vocabulary import LABELS as FRAMEWORK_LABELS
+from ..vocabulary import SHARED, VALUE_MIME, VERDICT, VERDICTS
 from . import page_weight
-from .extract import EvidenceCell
-from .registry import Claim
-from .vocabulary import FRAMEWORK_IDS as FRAMEWORKS
-from .vocabulary import LABELS as FRAMEWORK_LABELS
-from .vocabulary import SHARED, VALUE_MIME, VERDICT, VERDICTS
 
 Stash = Callable[[str], str]
 ARTICLE = "the article"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import PageError
-from .registry import Registry
+from ..errors import PageError
+from ..sources.registry import Registry
 from .shortcodes import KINDS, find_shortcodes
 
 

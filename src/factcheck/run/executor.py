@@ -20,10 +20,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..errors import ExecutionError
+from ..project import Project
+from ..sources.notebooks import SourceNotebook, cell_tags, load_notebooks, read_notebook
 from .cache import CacheEntry, MissingDependencyError, environment_fingerprint, notebook_key
-from .errors import ExecutionError
-from .notebooks import SourceNotebook, cell_tags, load_notebooks, read_notebook
-from .project import Project
 from .sanitize import machine_paths, sanitize_outputs
 from .versions import machine_record, version_record
 

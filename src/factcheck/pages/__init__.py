@@ -1,0 +1,1 @@
+"""Pieces of pages: claim placement, shortcodes, panels and tables, notebook page repairs."""

@@ -1,0 +1,1 @@
+"""Files published besides the pages: each notebook's verified-with banner, the fwbench wheel, the social card."""
