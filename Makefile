@@ -52,7 +52,7 @@ test:
 
 ## test-fast: the tests that need no notebook execution, site build or browser
 test-fast: setup
-	$(BIN)/python -m pytest -m "not site and not browser and not rerun"
+	$(BIN)/python -m pytest -m "not site and not browser"
 
 ## test-latest: every notebook on the newest releases (both frameworks and every evidence library,
 ## resolved core-first by tools/matrix.py, which says which package is held back and why), then a

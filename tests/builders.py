@@ -87,9 +87,9 @@ def build_site(root: Path, pages: dict[str, str] | None = None, repo_url: str | 
     from factcheck.pages.placement import scan_pages
 
     sources = load(Project.at(root))
-    if execute:
-        run(sources, progress=lambda line: None).raise_for_failures()
-    return assemble(sources, pages if pages is not None else scan_pages(Path(root) / "docs"), repo_url=repo_url)
+    report = run(sources, progress=lambda line: None, run=execute)
+    report.raise_for_failures()
+    return assemble(sources, report, pages if pages is not None else scan_pages(Path(root) / "docs"), repo_url=repo_url)
 
 
 class DemoProject:

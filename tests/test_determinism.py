@@ -1,5 +1,5 @@
-"""Building the site twice gives the same claims.json and the same pages (the second run of every
-notebook, outside the checkout, is compared with the engine's in tests/test_standalone.py)."""
+"""Building the site twice gives the same claims.json and the same pages (that every notebook prints
+the same text on every run is checked against its recorded text in tests/test_standalone.py)."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 cache re-executes only when code, dependencies or the environment change."""
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -65,7 +66,7 @@ def test_a_dead_kernel_is_reported_with_the_notebook_that_died(demo):
     with pytest.raises(ExecutionError) as err:
         run()
     failure = err.value.failures[0]
-    assert failure.kind == "dead-kernel"
+    assert failure.kind == "kernel-died"
     assert failure.notebook == "demo/dying.ipynb"
     assert failure.cell == 4
     assert "demo-dying-claim" in failure.message and "killed its kernel" in failure.message
@@ -175,8 +176,34 @@ def test_machine_paths_and_addresses_never_reach_the_outputs(demo):
     text = Project.at(demo.root).executed_notebook("demo/paths.ipynb").read_text()
     import sys
 
-    assert sys.prefix not in text and str(demo.root) not in text and "/tmp" not in text
-    assert "$VENV" in text and "$REPO" in text and "0x…" in text
+    assert sys.prefix not in text and str(demo.root) not in text and not re.search(r"(?<!\$TMPDIR)/tmp", text)
+    assert "$VENV" in text and "$TMPDIR/tmp…/notebook" in text and "0x…" in text
+
+
+def test_a_notebook_runs_as_a_reader_runs_a_download_alone_offline_without_the_repository(demo):
+    """The one executor's run is the proof that a published notebook runs alone: an empty
+    working folder, the repository's packages unimportable, no network."""
+    (demo.root / "notebooks" / "demo" / "neighbour.yaml").write_text("x: 1\n")
+    probes = {
+        "empty-folder": "import os\nassert os.listdir('.') == [], os.listdir('.')",
+        "no-neighbour": "import os\nassert not os.path.exists('neighbour.yaml')",
+        "no-repository": (
+            "import importlib\nfor name in ('factcheck', 'fwbench'):\n"
+            "    try:\n        importlib.import_module(name)\n    except ModuleNotFoundError:\n        pass\n"
+            "    else:\n        raise AssertionError(name + ' imported')"
+        ),
+        "no-network": (
+            "import socket\ns = socket.socket()\ntry:\n    s.connect(('192.0.2.1', 80))\n"
+            "except OSError as exc:\n    assert 'network closed' in str(exc), exc\n"
+            "else:\n    raise AssertionError('connected')"
+        ),
+    }
+    cells = [("md", "# Conditions"), *(("code", code, [tag]) for tag, code in probes.items())]
+    demo.write_notebook("demo/conditions.ipynb", cells)
+    report = Executor(Project.at(demo.root), progress=lambda line: None).run()
+    assert not report.failures, report.failures[0].message
+    record = json.loads(Project.at(demo.root).record_path("demo/conditions.ipynb").read_text())
+    assert record["conditions"] == {"folder": "empty", "network": "closed", "repository": "unimportable"}
 
 
 def test_scrubbing_hides_per_run_names_and_is_idempotent():

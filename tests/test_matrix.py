@@ -108,11 +108,12 @@ def executed(tmp_path_factory):
     registry = load_registry(demo.root / "claims", demo.root / "notebooks")
     nbs, records = {}, {}
     for rel in rels:
-        rec = json.loads((out / rel).with_suffix(".json").read_text())
+        rec = json.loads((out / rel).with_suffix(".outcome.json").read_text())
         nb = matrix._read_nb(out / rel)
         nbs[rel] = nb
+        stopped = rec["cell"] + 1 if rec["status"] in ("timeout", "kernel-died") else None
         records[rel] = NotebookResult(
-            rel, rec["status"], notebook_source_hash(nb), rec["seconds"], rec["cell"], rec["detail"]
+            rel, rec["status"], notebook_source_hash(nb), rec["seconds"], stopped, rec["error"]
         )
     return registry, nbs, records
 

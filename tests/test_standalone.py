@@ -1,12 +1,14 @@
-"""Every published notebook runs where a reader opens it: downloaded alone into an empty folder,
-in plain Jupyter, without this repository, offline (tests/standalone.py does the running). That
-second, independent run prints what the engine's run printed (seeds are fixed; only labelled
-measurements may move). Each published notebook says what it was verified with, and its Colab
-cell installs exactly the pinned versions on Colab and does nothing anywhere else."""
+"""Every published notebook runs where a reader opens it: the engine executes each one the way a
+reader runs a download (alone in an empty folder, in plain Jupyter, without this repository,
+offline), so the build's run is the proof, and every run prints the text recorded in
+tests/golden/notebook-text/ (the determinism check: seeds are fixed; only labelled measurements
+may move). Each published notebook says what it was verified with, and its Colab cell installs
+exactly the pinned versions on Colab and does nothing anywhere else."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -14,58 +16,66 @@ import sys
 import nbformat
 import pytest
 from builders import REPO
-from standalone import NOTEBOOKS, fwbench_wheel, published_copy, run_all, run_alone, text_outputs
+from standalone import (
+    EXECUTED,
+    GOLDEN_TEXT,
+    NOTEBOOKS,
+    fwbench_wheel,
+    golden_path,
+    printed_text,
+    published_copy,
+    run_alone,
+)
 
-from factcheck.evidence.extract import MEASUREMENT_TAG
 from factcheck.publish.banner import BANNER_TAG, Commit
-from factcheck.reports.drift import first_difference
-from factcheck.sources.notebooks import cell_tags, find_notebooks, notebook_settings, read_notebook
+from factcheck.run.sandbox import CONDITIONS
+from factcheck.sources.notebooks import cell_tags, find_notebooks, read_notebook
 from factcheck.sources.support import COLAB_TAG, colab_packages, data_files, needs_fwbench, read_pins
 
-pytestmark = [pytest.mark.site, pytest.mark.rerun]
+pytestmark = pytest.mark.site
 ALL = [p.relative_to(NOTEBOOKS).as_posix() for p in find_notebooks(NOTEBOOKS)]
-
-
-@pytest.fixture(scope="session")
-def standalone_runs(site):
-    """The second execution; after the site build, so the two never share the cores."""
-    return run_all(site.dir)
+UPDATE = os.environ.get("FACTCHECK_UPDATE_GOLDEN") == "1"
 
 
 @pytest.mark.parametrize("rel", ALL)
-def test_a_downloaded_notebook_runs_alone_offline_without_the_repository(standalone_runs, rel):
-    run = standalone_runs[rel]
-    assert run.returncode == 0, f"notebooks/{rel}, run alone outside the checkout, failed:\n{run.log}"
-
-
-def _labels(rel: str) -> tuple[bool, set[int]]:
-    """(does the notebook declare measurements, the cells tagged as measurements)"""
-    nb = read_notebook(REPO / "build" / "executed" / "notebooks" / rel)
-    tagged = {i for i, cell in enumerate(nb.cells) if MEASUREMENT_TAG in cell_tags(cell)}
-    return bool(notebook_settings(nb).get("measurements")), tagged
+def test_a_published_notebook_ran_as_a_reader_runs_it_alone_offline_without_the_repository(site, rel):
+    record = json.loads((EXECUTED / rel).with_suffix(".record.json").read_text())
+    assert record.get("conditions") == CONDITIONS, (
+        f"notebooks/{rel} was not executed under a reader's conditions: {record.get('conditions')}"
+    )
 
 
 @pytest.mark.parametrize("rel", ALL)
-def test_a_second_run_prints_the_same_text_outside_measurements(site, standalone_runs, rel):
-    if standalone_runs[rel].returncode != 0:
-        pytest.skip("failed when run alone (reported by the test above)")
-    declares_measurements, tagged = _labels(rel)
-    engine = text_outputs(REPO / "build" / "executed" / "notebooks" / rel, mask_numbers=declares_measurements)
-    alone = text_outputs(standalone_runs[rel].executed, mask_numbers=declares_measurements, scrub=True)
-    assert engine.keys() == alone.keys(), "the published copy has the engine's cells"
-    differences = []
-    for i in engine:
-        first, second = engine[i], alone[i]
-        if i in tagged:
-            first, second = bool(first.strip()), bool(second.strip())  # printed something both times
-            if first != second:
-                differences.append(f"cell {i + 1}: printed {'nothing' if not second else 'text'} the second time")
-            continue
-        if first != second:
-            differences.append(f"cell {i + 1}: {first_difference(first, second)}")
-    assert not differences, (
-        f"notebooks/{rel} printed different text on a second run (fix a seed, or tag the cell "
-        f"{MEASUREMENT_TAG!r} if it shows a measurement):\n" + "\n".join(differences)
+def test_every_run_prints_the_recorded_text_outside_measurements(site, rel):
+    text = printed_text(EXECUTED / rel, NOTEBOOKS / rel)
+    golden = golden_path(rel)
+    if UPDATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text)
+    assert golden.is_file(), f"no recorded text for notebooks/{rel}: run FACTCHECK_UPDATE_GOLDEN=1 pytest {__file__}"
+    recorded = golden.read_text()
+    first = recorded.splitlines()[0]
+    assert first == text.splitlines()[0], (
+        f"notebooks/{rel} changed since its text was recorded ({first}): review the new text with "
+        f"FACTCHECK_UPDATE_GOLDEN=1 pytest tests/test_standalone.py and commit tests/golden/notebook-text/"
+    )
+    assert text == recorded, (
+        f"notebooks/{rel} printed other text than its recorded run (fix a seed, or tag the cell "
+        f"'measurement' if it shows a measurement):\n" + _diff(recorded, text)
+    )
+
+
+def test_no_recorded_text_outlives_its_notebook():
+    recorded = {p.relative_to(GOLDEN_TEXT).as_posix() for p in GOLDEN_TEXT.rglob("*.txt")}
+    expected = {golden_path(rel).relative_to(GOLDEN_TEXT).as_posix() for rel in ALL}
+    assert recorded <= expected, f"recorded text for notebooks that no longer exist: {sorted(recorded - expected)}"
+
+
+def _diff(a: str, b: str) -> str:
+    import difflib
+
+    return "\n".join(
+        list(difflib.unified_diff(a.splitlines(), b.splitlines(), "recorded", "this run", lineterm=""))[:60]
     )
 
 
@@ -130,7 +140,8 @@ def test_a_benchmark_notebook_without_fwbench_stops_at_once_with_instructions(si
     nb.cells = nb.cells[: support + 1]  # up to the support cell: enough to see how it starts
     short = tmp_path / "benchmark-start.ipynb"
     nbformat.write(nb, short)
-    run = run_alone(short, "benchmark-start.ipynb", wheel=None, timeout=120)
-    assert run.returncode != 0 and first_code < support
-    assert "ModuleNotFoundError" in run.log and "pip install https://" in run.log and "make lab" in run.log, run.log
-    assert re.search(r"fwbench-[\w.+-]+\.whl", run.log), "names the wheel the site publishes"
+    run = run_alone(short)
+    log = run.errors()
+    assert first_code < support and "ModuleNotFoundError" in log, log
+    assert "pip install https://" in log and "make lab" in log, log
+    assert re.search(r"fwbench-[\w.+-]+\.whl", log), "names the wheel the site publishes"

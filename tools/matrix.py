@@ -468,10 +468,10 @@ def check_environment(python: Path, log) -> list:
 
 
 def kernel_env(python: Path) -> dict:
-    from factcheck.run.executor import KERNEL_ENV
+    from factcheck.run.sandbox import QUIET_ENV
 
     env = pip_env()
-    env.update(KERNEL_ENV)
+    env.update(QUIET_ENV)
     env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
     env["VIRTUAL_ENV"] = str(python.parent.parent)
     env.pop("PYTHONHOME", None)
@@ -506,78 +506,38 @@ def why_not_newest(package: str, newest: str, requires: dict[str, list[str]], ex
 # --- executing notebooks (runs inside the run's environment) -------------------------------------
 
 
-def _execute_one(job: dict) -> dict:
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # TensorFlow's native logs would flood the log
-    src = Path(job["src"])
-    nb = nbformat.read(src, as_version=4)
-    current = {"index": None}
-
-    def on_cell_start(cell, cell_index, **_):
-        current["index"] = cell_index
-
-    client = NotebookClient(
-        nb,
-        timeout=job["timeout"],
-        kernel_name="python3",
-        resources={"metadata": {"path": str(src.parent)}},
-        record_timing=True,
-        allow_errors=True,
-        on_cell_start=on_cell_start,
-    )
-    started = time.perf_counter()
-    status, detail = "ran", None
-    try:
-        client.execute()
-    except CellTimeoutError:
-        status, detail = "timeout", f"no result within {job['timeout']} s (cell timeout)"
-    except DeadKernelError as exc:
-        status, detail = "kernel-died", f"the kernel died: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
-    except Exception as exc:  # noqa: BLE001 (anything else: the kernel did not start or vanished)
-        first = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
-        status, detail = ("notebook-not-started", first) if current["index"] is None else ("kernel-died", first)
-    seconds = round(time.perf_counter() - started, 2)
-    out = Path(job["out"])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, out)
-    cell = current["index"] + 1 if status in ("timeout", "kernel-died") and current["index"] is not None else None
-    record = {"status": status, "seconds": seconds, "cell": cell, "detail": detail}
-    out.with_suffix(".json").write_text(json.dumps(record))
-    return record
-
-
 def execute_notebooks(rels: list[str], out_dir: Path, jobs: int = 2, notebooks_dir: Path | None = None) -> None:
-    """Run in the run's environment: every notebook, ``jobs`` at a time, exclusive ones alone.
-    Writes each executed copy to ``out_dir/<rel>`` and its record beside it (``.json``)."""
-    import nbformat
+    """Run in the run's environment: every notebook through the engine's one executor, errors
+    allowed, ``jobs`` at a time (exclusive ones alone); each executed copy goes to
+    ``out_dir/<rel>`` with its outcome beside it (``.outcome.json``)."""
+    from factcheck.publish.wheel import build_wheel, fwbench_version
+    from factcheck.run.executor import DEFAULT_CELL_TIMEOUT, Task, execute_into
+    from factcheck.sources.notebooks import notebook_settings, read_notebook
+    from factcheck.sources.support import needs_fwbench
 
-    from factcheck.run.executor import DEFAULT_CELL_TIMEOUT, KERNEL_ENV
-
-    os.environ.update(KERNEL_ENV)
     notebooks_dir = Path(notebooks_dir or ROOT / "notebooks")
-    shared, exclusive = [], []
+    wheel = out_dir / "_wheels" / f"fwbench-{fwbench_version(ROOT / 'src' / 'fwbench')}-py3-none-any.whl"
+    tasks = []
     for rel in rels:
-        src = notebooks_dir / rel
-        settings = nbformat.read(src, as_version=4).metadata.get("factcheck", {})
-        job = {"src": str(src), "out": str(out_dir / rel), "timeout": settings.get("timeout", DEFAULT_CELL_TIMEOUT)}
-        (exclusive if settings.get("exclusive") else shared).append((rel, job))
-    for group, width in ((shared, jobs), (exclusive, 1)):
-        with concurrent.futures.ProcessPoolExecutor(max_workers=width) as pool:
-            futures = {pool.submit(_execute_one, job): rel for rel, job in group}
-            for future in concurrent.futures.as_completed(futures):
-                rel = futures[future]
-                try:
-                    record = future.result()
-                except Exception as exc:  # noqa: BLE001
-                    record = {"status": "notebook-not-started", "detail": f"{type(exc).__name__}: {exc}"[:300]}
-                    (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-                    (out_dir / rel).with_suffix(".json").write_text(
-                        json.dumps(record | {"seconds": None, "cell": None})
-                    )
-                print(f"  {rel}: {record['status']} in {record.get('seconds')} s", flush=True)
+        nb = read_notebook(notebooks_dir / rel)
+        settings = notebook_settings(nb)
+        wheels = ()
+        if needs_fwbench(nb):
+            if not wheel.is_file():
+                wheel.parent.mkdir(parents=True, exist_ok=True)
+                wheel.write_bytes(build_wheel(ROOT / "src" / "fwbench", fwbench_version(ROOT / "src" / "fwbench")))
+            wheels = (str(wheel),)
+        tasks.append(
+            Task(
+                src=str(notebooks_dir / rel),
+                out=str(out_dir / rel),
+                timeout=int(settings.get("timeout", DEFAULT_CELL_TIMEOUT)),
+                exclusive=bool(settings.get("exclusive")),
+                blocked=(str(ROOT / "src"),),
+                wheels=wheels,
+            )
+        )
+    execute_into(tasks, jobs)
 
 
 # --- one run ---------------------------------------------------------------------------------------
@@ -1027,18 +987,19 @@ class Run:
                 shutil.rmtree(self.keep_executed / "notebooks", ignore_errors=True)
                 shutil.copytree(tmp, self.keep_executed / "notebooks")
             for rel in rels:
-                rec_path = (tmp / rel).with_suffix(".json")
+                rec_path = (tmp / rel).with_suffix(".outcome.json")
                 if not rec_path.is_file():
                     continue
                 rec = json.loads(rec_path.read_text())
                 nb = _read_nb(tmp / rel) if (tmp / rel).is_file() else None
+                stopped = rec["status"] in ("timeout", "kernel-died") and rec.get("cell") is not None
                 records[rel] = NotebookResult(
                     notebook=rel,
                     status=rec["status"],
                     source_hash=hashes[rel],
-                    seconds=rec.get("seconds"),
-                    cell=rec.get("cell"),
-                    detail=sanitize(rec.get("detail")),
+                    seconds=round(rec["seconds"], 2) if rec.get("seconds") is not None else None,
+                    cell=rec["cell"] + 1 if stopped else None,
+                    detail=sanitize(rec.get("error")),
                     errors=[dict(e, error=sanitize(e["error"])) for e in (notebook_errors(nb) if nb else [])],
                 )
                 executed[rel] = nb

@@ -45,7 +45,7 @@ NOTEBOOK_SEARCH_BOOST = 0.1
 
 class FactcheckConfig(Config):
     execute = opt.Type(bool, default=True)
-    """Run notebooks the cache lacks. Off: use whatever is already executed (fails if missing)."""
+    """Run notebooks the cache lacks. Off: publish only what the cache holds (fails if one is missing)."""
     jobs = opt.Type(int, default=2)
     """Notebooks executed in parallel."""
     notebooks_nav_title = opt.Type(str, default="Notebooks")
@@ -117,15 +117,10 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
 
     def on_pre_build(self, config, **kwargs):
         try:
-            if self.config.execute:
-                pipeline.execute(self.sources, jobs=self.config.jobs, progress=log.info).raise_for_failures()
+            report = pipeline.execute(self.sources, jobs=self.config.jobs, progress=log.info, run=self.config.execute)
+            report.raise_for_failures()
             self.clock.lap("execute (what the cache lacks)")
-            self.site = pipeline.assemble(
-                self.sources,
-                scan_pages(Path(config.docs_dir)),
-                site_url=self.sources.project.published_url,
-                repo_url=config.repo_url,
-            )
+            self.site = pipeline.assemble(self.sources, report, scan_pages(Path(config.docs_dir)), config.repo_url)
             self.clock.lap("assemble and verify evidence")
         except FactcheckError as exc:
             self._fail(exc)

@@ -42,6 +42,15 @@ class Project:
         return m[1].rstrip("/") + "/" if m else None
 
     @property
+    def repo_url(self) -> str | None:
+        """``repo_url`` of mkdocs.yml (the banner's links to the source at a commit)."""
+        config = self.root / "mkdocs.yml"
+        if not config.is_file():
+            return None
+        m = re.search(r"^repo_url:\s*[\"']?([^\"'\s]+)", config.read_text(), re.M)
+        return m[1] if m else None
+
+    @property
     def fwbench_dir(self) -> Path:
         return self.root / "src" / "fwbench"
 

@@ -82,10 +82,35 @@ def execute(
     notebooks: list[str] | None = None,
     shard: str | None = None,
     force: bool = False,
+    run: bool = True,
 ) -> RunReport:
-    """Run what the cache lacks; failures come back in the report (``raise_for_failures``)."""
-    executor = Executor(sources.project, sources.registry, jobs=jobs, progress=progress, sources=sources.notebooks)
-    return executor.run(notebooks=notebooks, shard=shard, force=force)
+    """Run what the cache lacks and publish every executed copy with its banner; failures come
+    back in the report (``raise_for_failures``). ``run=False``: execute nothing, report what the
+    cache holds (a notebook it lacks is a failure)."""
+    project = sources.project
+    executor = Executor(
+        project,
+        sources.registry,
+        jobs=jobs,
+        progress=progress,
+        sources=sources.notebooks,
+        banner=_banner(project),
+    )
+    return executor.run(notebooks=notebooks, shard=shard, force=force, run=run)
+
+
+def _banner(project: Project):
+    """Each published notebook's "verified with" banner, linking the site and the repository
+    named in mkdocs.yml (publish/banner.py)."""
+    from .publish.banner import Commit, banner_markdown
+
+    commit, site_url, repo_url = Commit.of(project.root), project.published_url, project.repo_url
+
+    def banner(rel: str, record: dict) -> str:
+        page = f"{site_url.rstrip('/')}/notebooks/{rel.removesuffix('.ipynb')}/" if site_url else None
+        return banner_markdown(record, commit, repo_url, rel, page)
+
+    return banner
 
 
 # -- stage 3: the assembled site ----------------------------------------------------------------
@@ -226,16 +251,14 @@ class Site:
 SOCIAL_CARD = "assets/social-card.png"  # overrides/main.html links it
 
 
-def assemble(sources: Sources, pages: dict[str, str], site_url: str | None = None, repo_url: str | None = None) -> Site:
-    """Read every executed notebook once, place the claims on the pages and verify the evidence."""
+def assemble(sources: Sources, report: RunReport, pages: dict[str, str], repo_url: str | None = None) -> Site:
+    """Read every executed notebook once, place the claims on the pages and verify the evidence.
+    ``report`` is what ``execute`` returned: the records of the notebooks it published."""
     project, registry = sources.project, sources.registry
-    _publish_banners(sources, site_url, repo_url)
-    executed, records = {}, {}
-    for rel in sources.notebooks:
-        path = project.executed_notebook(rel)
-        if path.is_file():
-            executed[rel] = ExecutedNotebook.read(path, rel)
-            records[rel] = json.loads(project.record_path(rel).read_text())
+    records = report.records
+    executed = {
+        rel: ExecutedNotebook.read(project.executed_notebook(rel), rel) for rel in sources.notebooks if rel in records
+    }
     values = _values(executed)
     placement = place_claims(pages, registry, set(values))
     evidence = {}
@@ -248,9 +271,18 @@ def assemble(sources: Sources, pages: dict[str, str], site_url: str | None = Non
     guide = None
     if placement.uses("decision-guide"):
         guide = load_decision_guide(project.root / "data" / "decision-guide.yaml", registry)
-    site = Site(sources, executed, records, values, placement, evidence, guide, repo_url)
-    site.matrix = Matrix.load(project.root / "data" / "version-matrix")
-    site.hashes = current_hashes(sources.notebooks)
+    site = Site(
+        sources,
+        executed,
+        records,
+        values,
+        placement,
+        evidence,
+        guide,
+        repo_url,
+        matrix=Matrix.load(project.root / "data" / "version-matrix"),
+        hashes=current_hashes(sources.notebooks),
+    )
     verify(site)
     return site
 
@@ -290,27 +322,6 @@ def verify(site: Site) -> None:
             problems.append(str(exc))
     if problems:
         raise EvidenceError("\n".join(problems))
-
-
-def _publish_banners(sources: Sources, site_url: str | None, repo_url: str | None) -> None:
-    """Every executed notebook gets its 'verified with' banner (publish.py) before it is read."""
-    import nbformat
-
-    from .publish.banner import Commit, banner_markdown, with_banner
-    from .sources.notebooks import read_notebook
-
-    project = sources.project
-    commit = Commit.of(project.root)
-    for rel in sources.notebooks:
-        executed = project.executed_notebook(rel)
-        if not executed.is_file():
-            continue
-        record = json.loads(project.record_path(rel).read_text())
-        page = f"{site_url.rstrip('/')}/notebooks/{rel.removesuffix('.ipynb')}/" if site_url else None
-        nb = with_banner(read_notebook(executed), banner_markdown(record, commit, repo_url, rel, page))
-        new = nbformat.writes(nb) + "\n"
-        if executed.read_text(encoding="utf-8") != new:
-            executed.write_text(new, encoding="utf-8")
 
 
 # -- the shortcode resolvers ----------------------------------------------------------------------

@@ -41,3 +41,68 @@ LABELS = {**{f.id: f.label for f in FRAMEWORKS}, SHARED: "Both frameworks"}
 VALUE_MIME = "application/vnd.framework-facts.value+json"
 # A cell whose output holds a timing or size that varies from run to run.
 MEASUREMENT_TAG = "measurement"
+
+
+# -- runs -----------------------------------------------------------------------------------------
+# How one execution of a notebook ended (run/executor.py's Outcome.status; a matrix run records
+# the same words per notebook). "error" only happens where errors stop the run (the build); the
+# matrix and the counterfactual runs let every cell run and judge the errors instead.
+RAN = "ran"
+CELL_ERROR = "error"
+TIMEOUT = "timeout"
+KERNEL_DIED = "kernel-died"
+NOT_STARTED = "notebook-not-started"
+NOT_EXECUTED = "not-executed"  # a run never executed the notebook (stopped, skipped)
+RUN_ENDINGS = {
+    RAN: "ran",
+    CELL_ERROR: "raised",
+    TIMEOUT: "timed out",
+    KERNEL_DIED: "killed its kernel",
+    NOT_STARTED: "could not start a kernel",
+    NOT_EXECUTED: "was not executed",
+}
+
+
+@dataclass(frozen=True)
+class SideOutcome:
+    """What one run says of one claim side (judging/classify.py decides; reports show it)."""
+
+    id: str
+    symbol: str  # the Versions page's cell and the strip's tooltip
+    words: str  # in a sentence: "fails on PyTorch 2.0"
+
+
+HOLDS, FAILS, COULD_NOT_RUN, UNTESTED = "holds", "fails", "could-not-run", "untested"
+SIDE_OUTCOMES = (
+    SideOutcome(HOLDS, "✓", "holds"),
+    SideOutcome(FAILS, "✗", "fails"),
+    SideOutcome(COULD_NOT_RUN, "–", "could not run"),
+    SideOutcome(UNTESTED, "·", "not tested"),
+)
+SIDE_OUTCOME = {o.id: o for o in SIDE_OUTCOMES}
+JUDGED = (HOLDS, FAILS, COULD_NOT_RUN)  # what a run can record; "untested" is a release no run covered
+
+# Each framework side: the name a matrix run uses for it, the distribution that carries it (and its
+# other names), its companion package, and the top-level modules that are the framework itself (an
+# import or attribute error there is the claim's subject, not a missing library).
+RUN_NAME = {"tensorflow": "tensorflow", "pytorch": "torch"}
+SIDE_OF_RUN = {run: side for side, run in RUN_NAME.items()}
+DISTRIBUTIONS = {"tensorflow": ("tensorflow-cpu", "tensorflow"), "pytorch": ("torch",)}
+COMPANION = {"tensorflow": "keras", "pytorch": "torchvision"}
+FRAMEWORK_MODULES = {"tensorflow": ("tensorflow", "keras", "tf_keras"), "pytorch": ("torch", "torchvision")}
+ALL_FRAMEWORK_MODULES = tuple(m for mods in FRAMEWORK_MODULES.values() for m in mods)
+
+# The libraries the evidence imports besides the frameworks (requirements.in): a run records their
+# versions, the matrix installs each one on its own (in this order), a missing one is named.
+EVIDENCE_LIBRARIES = (
+    "keras-hub", "transformers", "executorch", "litert-torch", "ai-edge-litert", "onnxruntime", "onnx",
+    "onnxscript", "tf2onnx", "skorch", "scikeras", "scikit-learn", "gymnasium", "tensorboard",
+    "threadpoolctl", "psutil", "jax",
+)  # fmt: skip
+IMPORT_NAMES = {
+    "keras-hub": "keras_hub", "ai-edge-litert": "ai_edge_litert", "litert-torch": "litert_torch",
+    "scikit-learn": "sklearn",
+}  # fmt: skip
+# This repository's own packages: never importable by a notebook run (run/sandbox.py), and an
+# attribute missing there is our defect, not a release's.
+OWN_MODULES = ("factcheck", "fwbench")

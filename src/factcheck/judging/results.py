@@ -23,12 +23,13 @@ fixture notebooks and the site can read result files without running anything.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from ..run.cache import code_hash as notebook_source_hash  # noqa: F401 (the one code hash)
 
 SCHEMA_VERSION = 1
 HOLDS, FAILS, COULD_NOT_RUN = "holds", "fails", "could-not-run"
@@ -436,20 +437,6 @@ def write_result(result: RunResult, path: Path) -> Path:
 
 def _tags(cell) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
-
-
-def notebook_source_hash(nb) -> str:
-    """Hash of the code cells (source and tags) and the engine settings: the notebook revision
-    a result was computed from. Markdown edits do not change it."""
-    h = hashlib.sha256()
-    settings = dict(nb.get("metadata", {}).get("factcheck", {}))
-    h.update(json.dumps({k: v for k, v in settings.items() if k != "measurements"}, sort_keys=True).encode())
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else source
-            h.update(json.dumps([source, sorted(_tags(cell))]).encode())
-    return h.hexdigest()[:20]
 
 
 def stale_notebooks(result: RunResult, current_hashes: dict[str, str]) -> list[str]:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import nbformat
 
-from ..sources.notebooks import SourceNotebook, cell_tags
+from ..sources.notebooks import SourceNotebook
 
-KEY_VERSION = "6"  # bump to invalidate every cache entry after a change to execution itself
+KEY_VERSION = "7"  # bump to invalidate every cache entry after a change to execution itself
 
 
 class MissingDependencyError(Exception):
@@ -46,6 +46,23 @@ def environment_fingerprint(lock_file: Path) -> str:
     return h.hexdigest()
 
 
+def code_hash(nb) -> str:
+    """The notebook revision: its code cells (source and tags) and engine settings. Markdown
+    edits do not change it. Cache keys build on it, and each version-matrix and counterfactual
+    result records it, so a result computed from other code is known to be stale."""
+    h = hashlib.sha256()
+    settings = dict(nb.get("metadata", {}).get("factcheck", {}))
+    # "measurements" only changes how the drift report reads outputs, not what runs.
+    h.update(json.dumps({k: v for k, v in settings.items() if k != "measurements"}, sort_keys=True).encode())
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else source
+            tags = cell.get("metadata", {}).get("tags", [])
+            h.update(json.dumps([source, sorted(tags)]).encode())
+    return h.hexdigest()[:20]
+
+
 def notebook_key(source: SourceNotebook, root: Path, env_fingerprint: str) -> str:
     from ..sources.support import imported_modules
 
@@ -53,17 +70,14 @@ def notebook_key(source: SourceNotebook, root: Path, env_fingerprint: str) -> st
     h = hashlib.sha256()
     h.update(f"factcheck-key {KEY_VERSION}\n{env_fingerprint}\n".encode())
     h.update(json.dumps(nb.metadata.get("kernelspec", {}), sort_keys=True).encode())
-    settings = source.settings
-    # "measurements" only changes how the drift report reads outputs, not what runs.
-    h.update(json.dumps({k: v for k, v in settings.items() if k != "measurements"}, sort_keys=True).encode())
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    for cell in code:
-        h.update(json.dumps([cell.source, sorted(cell_tags(cell))]).encode())
+    h.update(code_hash(nb).encode())
     # A notebook that imports the repository's benchmark package depends on all of its code.
-    if "fwbench" in imported_modules("\n".join(c.source for c in code)):
-        for path in sorted((Path(root) / "src" / "fwbench").rglob("*.py")):
-            h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
-    for dep in settings.get("depends", []):
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    if "fwbench" in imported_modules(code):
+        from ..publish.wheel import fwbench_version  # the hash of its sources, which names its wheel
+
+        h.update(fwbench_version(Path(root) / "src" / "fwbench").encode())
+    for dep in source.settings.get("depends", []):
         dep_path = Path(root) / dep
         if not dep_path.is_file():
             raise MissingDependencyError(f"declared dependency {dep} does not exist")
