@@ -55,10 +55,10 @@ test-fast: setup
 	$(BIN)/python -m pytest -m "not site and not browser"
 
 ## test-latest: every notebook on the newest releases (both frameworks and every evidence library,
-## resolved core-first by tools/matrix.py, which says which package is held back and why), then a
+## resolved core-first by the matrix runner (src/factcheck/matrix/), which says which package is held back and why), then a
 ## drift report against the pinned run: build/drift/drift.md and .json, build/drift/newest.json
 test-latest: execute
-	$(BIN)/python tools/matrix.py --newest build/drift/newest.json --keep-executed build/latest; \
+	$(BIN)/python -m factcheck matrix --newest build/drift/newest.json --keep-executed build/latest; \
 	$(BIN)/python -m factcheck drift --latest build/latest --run-result build/drift/newest.json --out build/drift
 
 ## lab: JupyterLab on the notebooks, in the same environment
@@ -104,12 +104,12 @@ check: setup
 lint: setup
 	$(BIN)/ruff check src tests notebooks tools bench
 
-## matrix: the version matrix (tools/matrix.py): every run whose data/version-matrix/ file is missing,
+## matrix: the version matrix (src/factcheck/matrix/): every run whose data/version-matrix/ file is missing,
 ## or one with FRAMEWORK=torch VERSION=2.3 (FORCE=1 redoes an existing one); minutes of both cores per run.
 ## REFRESH=1: re-execute only the notebooks changed since each existing run, with that run's packages
 .PHONY: matrix
 matrix: setup
-	$(BIN)/python tools/matrix.py $(if $(FRAMEWORK),--framework $(FRAMEWORK)) $(if $(VERSION),--version $(VERSION)) $(if $(FORCE),--force) $(if $(REFRESH),--refresh)
+	$(BIN)/python -m factcheck matrix $(if $(FRAMEWORK),--framework $(FRAMEWORK)) $(if $(VERSION),--version $(VERSION)) $(if $(FORCE),--force) $(if $(REFRESH),--refresh)
 
 ## lock: re-resolve requirements.in into requirements.lock (then commit both)
 lock:

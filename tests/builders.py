@@ -147,3 +147,136 @@ class DemoProject:
         for watched in ("data", "overrides"):  # mkdocs.yml's `watch` list must exist
             (self.root / watched).mkdir(exist_ok=True)
         return self
+
+
+# -- executed notebooks and results, for the judging and matrix tests ----------------------------
+
+# A notebook whose cells cover every case: a setup cell, a claim that holds, one that fails
+# its assert, one whose cell imports a package the environment lacks, one that uses a torch
+# API that does not exist, and one whose cell depends on a variable an earlier claim's cell
+# never defined.
+CASES = [
+    ("md", "# Cases\n\nEvery outcome once."),
+    ("code", "import os\nbase = 21"),
+    ("code", "assert base * 2 == 42\nprint('holds')", ["tf-holds"]),
+    ("code", "assert base * 2 == 43, 'the arithmetic changed'", ["pt-fails"]),
+    ("code", "raise RuntimeError('boom in an earlier claim')\nboom_result = base", ["pt-boom"]),
+    ("code", "assert boom_result == 21", ["pt-after-boom"]),
+    ("code", "import surely_not_installed_pkg\nassert True", ["tf-missing"]),
+    ("code", "x = 1\nassert x == 1", ["pt-holds"]),
+]
+
+# A notebook whose setup cell cannot import a library: every claim in it could not run.
+SETUP_IMPORT = [
+    ("md", "# Setup fails\n\nThe setup imports a library that is left out."),
+    ("code", "import surely_not_installed_pkg as lib"),
+    ("code", "assert lib.answer == 42", ["tf-needs-lib"]),
+    ("code", "assert 1 + 1 == 2", ["pt-plain"]),
+]
+
+# A setup cell that raises something other than ImportError (a newer API than the claim needs).
+SETUP_ERROR = [
+    ("md", "# Setup raises\n\nA setup cell uses an API this release lacks."),
+    ("code", "raise AttributeError(\"module 'torch' has no attribute 'compiler'\")\nvalue = 1"),
+    ("code", "assert value == 1", ["tf-after-setup"]),
+    ("code", "assert 2 == 2", ["pt-after-setup"]),
+]
+
+
+def executed_cases(root: Path):
+    """The CASES notebooks executed for real (errors allowed) by the matrix's worker, as
+    (registry, executed notebooks, records): what a run judges."""
+    from factcheck.judging.classify import notebook_result
+    from factcheck.matrix.worker import execute_notebooks
+    from factcheck.run.cache import code_hash
+    from factcheck.sources.notebooks import read_notebook
+    from factcheck.sources.registry import load_registry
+
+    demo = DemoProject(root)
+    # Without generated cells: the cell numbers below count the fixture's own cells.
+    demo.write_notebook("demo/cases.ipynb", CASES, sync=False)
+    demo.write_notebook("demo/setup-import.ipynb", SETUP_IMPORT, sync=False)
+    demo.write_notebook("demo/setup-error.ipynb", SETUP_ERROR, sync=False)
+    demo.write_claims(
+        [
+            claim("demo-holds-and-fails", "demo/cases.ipynb", ["tf-holds"], ["pt-fails"]),
+            claim("demo-missing-and-boom", "demo/cases.ipynb", ["tf-missing"], ["pt-boom"]),
+            claim(
+                "demo-after-boom",
+                "demo/cases.ipynb",
+                ["tf-holds"],
+                ["pt-after-boom"],
+                evidence={
+                    "tensorflow": {"notebook": "demo/cases.ipynb", "cells": ["tf-holds"]},
+                    "pytorch": {"notebook": "demo/cases.ipynb", "cells": ["pt-after-boom"]},
+                    "both": {"notebook": "demo/cases.ipynb", "cells": ["pt-boom"]},
+                },
+            ),
+            claim("demo-setup-import", "demo/setup-import.ipynb", ["tf-needs-lib"], ["pt-plain"]),
+            claim("demo-setup-error", "demo/setup-error.ipynb", ["tf-after-setup"], ["pt-after-setup"]),
+        ]
+    )
+    out = demo.root / "executed"
+    rels = ["demo/cases.ipynb", "demo/setup-import.ipynb", "demo/setup-error.ipynb"]
+    execute_notebooks(rels, out, jobs=2, notebooks_dir=demo.root / "notebooks")
+    registry = load_registry(demo.root / "claims", demo.root / "notebooks")
+    nbs, records = {}, {}
+    for rel in rels:
+        records[rel], nbs[rel] = notebook_result(
+            rel, out / rel, code_hash(read_notebook(demo.root / "notebooks" / rel))
+        )
+    return registry, nbs, records
+
+
+def sample_result(framework="torch", requested="2.3", got="2.3.1", outcome="holds", status="complete"):
+    """A run result with one claim, whose PyTorch side has ``outcome``."""
+    from factcheck.judging.results import (
+        Check,
+        Environment,
+        LeftOut,
+        NotebookResult,
+        PackageStatus,
+        Reason,
+        RunResult,
+        SideResult,
+    )
+    from factcheck.vocabulary import COULD_NOT_RUN, FAILS, HOLDS
+
+    side = (
+        SideResult(
+            outcome,
+            ("c",),
+            error="AssertionError: no" if outcome == FAILS else None,
+            cell=3 if outcome == FAILS else None,
+        )
+        if outcome != COULD_NOT_RUN
+        else SideResult(outcome, ("c",), reason=Reason("missing-package", "cell 2: No module named 'onnx'", 2, "onnx"))
+    )
+    env = Environment(
+        python="3.11.7",
+        packages={"torch": got, "tensorflow-cpu": "2.21.0"},
+        frameworks=[PackageStatus("torch", got, "2.15.0", "the release under test")],
+        other_framework={
+            "package": "tensorflow-cpu",
+            "pinned": "2.21.0",
+            "got": "2.21.0",
+            "reason": "the project pin",
+            "attempts": [],
+        },
+        left_out=[LeftOut("litert-torch", "litert-torch 0.10.0 depends on torch<2.15")],
+        checks=[Check("torch", True, "torchvision::nms loads")],
+        caps=["pip config global.constraint: overridden"],
+    )
+    return RunResult(
+        kind="matrix",
+        framework=framework,
+        requested=requested,
+        got={"torch": got, "tensorflow": "2.21.0"},
+        date="2026-11-29",
+        status=status,
+        wall={"total": 500.0, "install": 200.0, "execute": 290.0},
+        environment=env,
+        notebooks={"demo/a.ipynb": NotebookResult("demo/a.ipynb", "ran", "0123456789abcdef0123", 12.5)},
+        claims={"demo-claim": {"pytorch": side, "tensorflow": SideResult(HOLDS, ("d",))}},
+        disk={"peak_used": 9.5},
+    )

@@ -5,7 +5,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from builders import DemoProject  # noqa: E402
+from builders import DemoProject, executed_cases  # noqa: E402
 
 
 @pytest.fixture
@@ -45,3 +45,9 @@ def browser():
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """Fixture notebooks (builders.CASES ...) executed for real by the matrix's worker."""
+    return executed_cases(tmp_path_factory.mktemp("matrix") / "project")

@@ -7,17 +7,9 @@ from __future__ import annotations
 from builders import build_site
 from test_render import render_page
 
-from factcheck.judging.results import (
-    COULD_NOT_RUN,
-    FAILS,
-    HOLDS,
-    NotebookResult,
-    Reason,
-    RunResult,
-    SideResult,
-    write_result,
-)
+from factcheck.judging.results import NotebookResult, Reason, RunResult, SideResult, write_result
 from factcheck.reports.releases import Mark, Matrix, ranges, sentence, side_summary, strip_html
+from factcheck.vocabulary import COULD_NOT_RUN, FAILS, HOLDS
 
 
 def _marks(outcomes: dict[str, str]) -> list[Mark]:

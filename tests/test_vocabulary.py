@@ -18,7 +18,7 @@ CSS = (REPO / "docs" / "assets" / "stylesheets" / "panels.css").read_text()
 
 
 def test_the_claims_schema_accepts_exactly_the_verdicts():
-    schema = json.loads((REPO / "src" / "factcheck" / "sources" / "claim.schema.json").read_text())
+    schema = json.loads((REPO / "src" / "factcheck" / "schemas" / "claim.schema.json").read_text())
     assert schema["$defs"]["claim"]["properties"]["verdict"]["enum"] == [v.id for v in VERDICTS]
 
 

@@ -3,7 +3,8 @@
 execute [--shard i/n] [--jobs N] [--force] [NOTEBOOK ...]   run what the cache lacks
 check                                                       registry, pages and hygiene, no execution
 sync [--check]                                              rebuild notebooks' generated cells
-drift --latest DIR                                          compare a newest-release run with the pinned one
+drift --latest DIR --run-result FILE                        compare a newest-release run with the pinned one
+matrix [...]                                                the version matrix (factcheck/matrix/cli.py)
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _drift(sources: pipeline.Sources, project: Project, args) -> int:
     report = drift_report(
         sources.registry,
         RunTree.load(project.executed_dir),
-        RunTree.load(args.latest, args.run_report, args.run_result),
+        RunTree.load(args.latest, args.run_result),
         dt.date.today().isoformat(),
     )
     md, js = write_report(report, args.out)
@@ -82,6 +83,11 @@ def _sync(project: Project, args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["matrix"]:  # its own options: python -m factcheck matrix --help
+        from .matrix.cli import main as matrix_main
+
+        return matrix_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="factcheck", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -100,8 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     sy.add_argument("--check", action="store_true", help="only report notebooks whose generated cells are stale")
     dr = sub.add_parser("drift", help="compare a run on the newest releases with the pinned run")
     dr.add_argument("--latest", type=Path, required=True, help="executed folder of the newest-release run")
-    dr.add_argument("--run-report", type=Path, help="that run's report (from execute --report)")
-    dr.add_argument("--run-result", type=Path, help="that run's result in the version matrix's format")
+    dr.add_argument("--run-result", type=Path, required=True, help="that run's result, in the version matrix's format")
     dr.add_argument("--out", type=Path, default=Path("build/drift"), help="where drift.md and drift.json go")
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k) for k in ("cache_dir", "executed_dir") if getattr(args, k, None)}

@@ -91,18 +91,31 @@ DISTRIBUTIONS = {"tensorflow": ("tensorflow-cpu", "tensorflow"), "pytorch": ("to
 COMPANION = {"tensorflow": "keras", "pytorch": "torchvision"}
 FRAMEWORK_MODULES = {"tensorflow": ("tensorflow", "keras", "tf_keras"), "pytorch": ("torch", "torchvision")}
 ALL_FRAMEWORK_MODULES = tuple(m for mods in FRAMEWORK_MODULES.values() for m in mods)
+# A side's ecosystem: modules whose values count as that framework's word in an evidence cell
+# (evidence/checks.py), and distributions whose installed metadata does.
+ECOSYSTEM_MODULES = {
+    "tensorflow": (
+        *FRAMEWORK_MODULES["tensorflow"], "keras_hub", "keras_nlp", "keras_cv", "tf2onnx", "ai_edge_litert",
+        "tensorboard", "scikeras", "tflite_runtime", "tensorflow_hub",
+    ),
+    "pytorch": (
+        *FRAMEWORK_MODULES["pytorch"], "torchaudio", "torchrl", "executorch", "litert_torch", "skorch",
+        "onnxscript", "functorch", "triton",
+    ),
+}  # fmt: skip
+FRAMEWORK_DISTRIBUTIONS = {
+    "tensorflow": (*DISTRIBUTIONS["tensorflow"], "keras", "tensorboard"),
+    "pytorch": (*DISTRIBUTIONS["pytorch"], "executorch", "litert-torch", "litert_torch"),
+}
 
-# The libraries the evidence imports besides the frameworks (requirements.in): a run records their
-# versions, the matrix installs each one on its own (in this order), a missing one is named.
+# The libraries the evidence imports besides the frameworks (requirements.in; jax comes with
+# litert-torch): an execution record and the drift report name their versions, the matrix
+# installs each one on its own (in this order).
 EVIDENCE_LIBRARIES = (
     "keras-hub", "transformers", "executorch", "litert-torch", "ai-edge-litert", "onnxruntime", "onnx",
     "onnxscript", "tf2onnx", "skorch", "scikeras", "scikit-learn", "gymnasium", "tensorboard",
     "threadpoolctl", "psutil", "jax",
 )  # fmt: skip
-IMPORT_NAMES = {
-    "keras-hub": "keras_hub", "ai-edge-litert": "ai_edge_litert", "litert-torch": "litert_torch",
-    "scikit-learn": "sklearn",
-}  # fmt: skip
 # This repository's own packages: never importable by a notebook run (run/sandbox.py), and an
 # attribute missing there is our defect, not a release's.
 OWN_MODULES = ("factcheck", "fwbench")

@@ -25,24 +25,13 @@ import re
 from dataclasses import dataclass
 
 from ..errors import EvidenceError
+from ..vocabulary import ECOSYSTEM_MODULES, FRAMEWORK_DISTRIBUTIONS
 from .extract import EvidenceCell
 
-# Top-level modules that belong to each framework's side (the framework and its ecosystem).
-FRAMEWORK_MODULES = {
-    "tensorflow": {
-        "tensorflow", "keras", "keras_hub", "keras_nlp", "keras_cv", "tf2onnx", "ai_edge_litert",
-        "tensorboard", "scikeras", "tf_keras", "tflite_runtime", "tensorflow_hub",
-    },
-    "pytorch": {
-        "torch", "torchvision", "torchaudio", "torchrl", "executorch", "litert_torch", "skorch",
-        "onnxscript", "functorch", "triton",
-    },
-}  # fmt: skip
-# Distribution names whose installed metadata counts as the framework's own word.
-FRAMEWORK_DISTS = {
-    "tensorflow": ("tensorflow", "tensorflow-cpu", "keras", "tensorboard"),
-    "pytorch": ("torch", "executorch", "litert-torch", "litert_torch"),
-}
+# Top-level modules and distributions that belong to each framework's side (the framework and
+# its ecosystem): the vocabulary names them.
+FRAMEWORK_MODULES = {side: set(modules) for side, modules in ECOSYSTEM_MODULES.items()}
+FRAMEWORK_DISTS = FRAMEWORK_DISTRIBUTIONS
 # Packages that run both frameworks for a notebook (the benchmark runs each in a worker process).
 SHARED_MODULES = {"fwbench"}
 _METADATA_CALLS = {"metadata", "version", "distribution", "files", "requires", "find_spec", "packages_distributions"}

@@ -104,11 +104,6 @@ def _cells(nb, notebook: str, tags) -> list[EvidenceCell]:
     return cells
 
 
-def recorded_values(executed_path: Path) -> dict[str, dict]:
-    """Values a notebook published with ``record`` (name -> payload)."""
-    return _values(load_executed(executed_path))
-
-
 def _values(nb) -> dict[str, dict]:
     values = {}
     for cell in nb.cells:

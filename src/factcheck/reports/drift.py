@@ -1,10 +1,11 @@
 """Drift: run the notebooks on the newest releases and say which claims flipped.
 
-Inputs are two executed trees (the pinned run in build/executed and a run on the newest
-releases, e.g. build/latest) plus the latest run's report (which notebooks failed, where).
-For every claim the report says: its evidence still passes with the same output, passes
-with changed output, fails (with the cell and error), or did not run; and which package
-versions differ between the two runs.
+Inputs are two executed trees: the pinned run (build/executed, the build's) and a run on the
+newest releases (``make test-latest``: ``python -m factcheck matrix --newest RESULT
+--keep-executed DIR``), whose result, in the version matrix's format (judging/results.py), judges
+every claim side. For every claim the report says: its evidence still passes with the same
+output, passes with changed output, fails (with the cell and error), or did not run; and which
+package versions differ between the two runs.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..evidence.extract import evidence_cells, load_executed
-from ..judging.results import COULD_NOT_RUN, FAILS, RunResult, read_result
+from ..judging.results import RunResult, read_result
 from ..project import executed_notebook
 from ..sources.notebooks import notebook_settings
 from ..sources.registry import Registry
+from ..vocabulary import COMPANION, COULD_NOT_RUN, DISTRIBUTIONS, EVIDENCE_LIBRARIES, FAILS
 
 # Packages worth a line in the drift report's version table (a newest run records every package).
 _TRACKED = {
-    "torch", "torchvision", "tensorflow-cpu", "tensorflow", "keras", "keras-hub", "numpy", "transformers", "jax",
-    "executorch", "litert-torch", "ai-edge-litert", "onnxruntime", "onnx", "onnxscript", "tf2onnx",
-    "scikit-learn", "skorch", "scikeras", "tensorboard", "gymnasium",
-}  # fmt: skip
+    *(d for side in DISTRIBUTIONS.values() for d in side),
+    *COMPANION.values(),
+    "numpy",
+    *EVIDENCE_LIBRARIES,
+}
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t]+")
@@ -36,25 +39,20 @@ STATUS_ORDER = {"fails": 0, "not-run": 1, "changed": 2, "measured": 3, "same": 4
 
 @dataclass
 class RunTree:
-    """One execution of the notebooks: where the executed copies are, and what failed: either the
-    engine's run report (notebook failures), or a run result in the version matrix's format
-    (results.py: every claim side judged holds / fails / could-not-run), as `make test-latest`
-    writes it."""
+    """One execution of the notebooks: where its executed copies are, and (for a run on other
+    releases) its result, which judged every claim side."""
 
     executed_dir: Path  # holds notebooks/<rel>.ipynb (and, from the engine, .record.json files)
-    failures: dict[str, dict]  # notebook -> {"cell": int | None, "error": str, "kind": str}
     result: RunResult | None = None
 
     @classmethod
-    def load(cls, executed_dir: Path, run_report: Path | None = None, run_result: Path | None = None) -> RunTree:
-        failures = {}
-        if run_report and Path(run_report).is_file():
-            for result in json.loads(Path(run_report).read_text())["results"]:
-                if result.get("failure"):
-                    f = result["failure"]
-                    failures[result["notebook"]] = {"cell": f["cell"], "error": f["error"], "kind": f["kind"]}
-        result = read_result(Path(run_result)) if run_result else None
-        return cls(Path(executed_dir), failures, result)
+    def load(cls, executed_dir: Path, run_result: Path | None = None) -> RunTree:
+        result = None
+        if run_result is not None:
+            result = read_result(Path(run_result))
+            if result is None:
+                raise FileNotFoundError(f"{run_result}: no run result there (or not one in the matrix's format)")
+        return cls(Path(executed_dir), result)
 
     def notebook(self, rel: str) -> Path:
         return executed_notebook(self.executed_dir, rel)
@@ -107,12 +105,6 @@ def claim_drift(registry: Registry, baseline: RunTree, latest: RunTree) -> list[
             if side is not None and side.outcome == COULD_NOT_RUN:
                 status = "not-run" if status != "fails" else status
                 details.append(f"{fw}: could not run: {side.reason.detail if side.reason else 'no reason recorded'}")
-                continue
-            if ev.notebook in latest.failures:
-                f = latest.failures[ev.notebook]
-                status = "fails"
-                where = f"cell {f['cell']}" if f["cell"] else "before the first cell"
-                details.append(f"{fw}: notebooks/{ev.notebook} {where}: {f['error']}")
                 continue
             if not latest.notebook(ev.notebook).is_file():
                 status = "not-run" if status != "fails" else status

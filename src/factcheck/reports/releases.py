@@ -1,4 +1,4 @@
-"""Since which release: the version matrix (data/version-matrix/*.json, written by tools/matrix.py)
+"""Since which release: the version matrix (data/version-matrix/*.json, written by factcheck.matrix)
 read for the site. The build never executes an old release; it reads the committed results.
 
 For each claim side, the runs of that side's framework give one outcome per release (holds,
@@ -13,14 +13,22 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..judging.results import COULD_NOT_RUN, FAILS, HOLDS, RunResult, load_results, notebook_source_hash
-from ..vocabulary import FRAMEWORK_IDS, LABELS
+from ..judging.results import RunResult, load_results
+from ..run.cache import code_hash
+from ..vocabulary import (
+    COULD_NOT_RUN,
+    FAILS,
+    FRAMEWORK_IDS,
+    HOLDS,
+    LABELS,
+    RUN_NAME,
+    SIDE_OF_RUN,
+    SIDE_OUTCOME,
+    UNTESTED,
+)
 
-# A run's framework name -> the registry side it varies.
-SIDE_OF = {"tensorflow": "tensorflow", "torch": "pytorch"}
-UNTESTED = "untested"
-SYMBOL = {HOLDS: "✓", FAILS: "✗", COULD_NOT_RUN: "–", UNTESTED: "·"}
-WORD = {HOLDS: "holds", FAILS: "fails", COULD_NOT_RUN: "could not run", UNTESTED: "not tested"}
+SYMBOL = {o.id: o.symbol for o in SIDE_OUTCOME.values()}
+WORD = {o.id: o.words for o in SIDE_OUTCOME.values()}
 
 
 def _release_key(minor: str) -> tuple[int, ...]:
@@ -50,8 +58,8 @@ class Matrix:
         runs: dict[str, list[RunResult]] = {side: [] for side in FRAMEWORK_IDS}
         if Path(directory).is_dir():
             for result in load_results(directory):
-                if result.kind == "matrix" and result.framework in SIDE_OF:
-                    runs[SIDE_OF[result.framework]].append(result)
+                if result.kind == "matrix" and result.framework in SIDE_OF_RUN:
+                    runs[SIDE_OF_RUN[result.framework]].append(result)
         for side in runs:
             runs[side].sort(key=lambda r: _release_key(r.requested))
         return cls(runs)
@@ -71,7 +79,7 @@ class Matrix:
         marked stale."""
         marks = []
         for run in self.runs[side]:
-            got = run.got.get("torch" if side == "pytorch" else "tensorflow")
+            got = run.got.get(RUN_NAME[side])
             result = run.claims.get(claim_id, {}).get(side)
             if run.status != "complete":
                 detail = f"the run's environment was not usable ({run.status})"
@@ -90,7 +98,7 @@ class Matrix:
 
 def current_hashes(notebooks) -> dict[str, str]:
     """notebook -> the hash the matrix records for its code cells (to tell stale results)."""
-    return {rel: notebook_source_hash(source.nb) for rel, source in notebooks.items()}
+    return {rel: code_hash(source.nb) for rel, source in notebooks.items()}
 
 
 def ranges(releases: list[str], chosen: set[str]) -> list[str]:

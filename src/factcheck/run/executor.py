@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import sys
 import time
@@ -127,9 +128,16 @@ class Task:
     inject: tuple[tuple[int, str], ...] = ()
 
 
+def _quiet_worker() -> None:
+    """A worker process's kernels inherit its stderr: TensorFlow's native logs would flood the
+    build's log (they never reach the notebook either way)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+
+
 def _run_task(task: Task) -> Outcome:
     import nbformat
 
+    _quiet_worker()
     nb = read_notebook(Path(task.src))
     for position, code in sorted(task.inject, reverse=True):
         cell = nbformat.v4.new_code_cell(code)
@@ -236,6 +244,7 @@ def _execute(job: Job) -> Outcome:
     """Run one notebook of the build (in a worker process); cache it when it passed."""
     import nbformat
 
+    _quiet_worker()
     nb = read_notebook(Path(job.src))
     root = Path(job.root)
     with Sandbox([root / "src"], [Path(job.wheel)] if job.wheel else []) as sandbox:

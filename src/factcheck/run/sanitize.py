@@ -10,7 +10,9 @@ import tempfile
 from pathlib import Path
 
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
-_TEMP_NAME = re.compile(r"(\$TMPDIR/)tmp[\w-]{6,}")
+_TEMP_NAME = re.compile(r"(\$TMPDIR/)tmp[\w-]{6,}")  # mkdtemp()'s default names
+# Other per-run folder names: "…tmp…" and mkdtemp(prefix="matrix-torch-2.3-") names.
+_OTHER_TEMP_NAME = re.compile(r"(\$TMPDIR/)[\w.-]*?tmp[\w-]{4,}|(\$TMPDIR/[\w.-]+?-)[a-z0-9_]{8}\b")
 _KERNEL_PID = re.compile(r"\bipykernel_\d+\b")  # the kernel's code-cell files live under ipykernel_<pid>
 # TensorFlow's C++ log lines (written before Python logging starts): timestamps and thread ids
 # that change every run and say nothing about the claims.
@@ -37,6 +39,7 @@ def sanitize_text(text: str, paths: list[tuple[str, str]]) -> str:
         # Only whole path components: "/tmp" must not eat the start of "/tmp_x1y2".
         text = re.sub(re.escape(path) + r"(?![\w.…-])", lambda _m, s=stand_in: s, text)
     text = _TEMP_NAME.sub(r"\1tmp…", text)  # mkdtemp() names differ on every run
+    text = _OTHER_TEMP_NAME.sub(lambda m: (m.group(1) or m.group(2)) + "…", text)
     text = _KERNEL_PID.sub("ipykernel_…", text)
     return _ADDRESS.sub("0x…", text)
 

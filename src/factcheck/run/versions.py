@@ -7,11 +7,10 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-EVIDENCE_PACKAGES = (
-    "numpy", "torchvision", "keras-hub", "transformers", "jax", "executorch", "litert-torch",
-    "ai-edge-litert", "onnxruntime", "onnxscript", "tf2onnx", "scikit-learn", "skorch", "scikeras",
-    "tensorboard", "gymnasium",
-)  # fmt: skip
+from ..vocabulary import COMPANION, EVIDENCE_LIBRARIES
+
+# Recorded besides Python, the frameworks and Keras: NumPy, torchvision and the evidence libraries.
+EVIDENCE_PACKAGES = ("numpy", COMPANION["pytorch"], *EVIDENCE_LIBRARIES)
 
 
 def package_version(*dists: str) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .. import schemas
 from ..errors import FactcheckError, PageError
 
 
@@ -28,7 +29,7 @@ _StringDateLoader.yaml_implicit_resolvers = {
 
 @cache
 def _schema(name: str) -> dict:
-    return json.loads(resources.files(__package__).joinpath(name).read_text())
+    return json.loads(resources.files(schemas).joinpath(name).read_text())
 
 
 def _where(data, error: jsonschema.ValidationError) -> str:

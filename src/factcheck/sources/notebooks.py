@@ -15,10 +15,11 @@ from pathlib import Path
 import nbformat
 
 from ..errors import RegistryError
+from ..vocabulary import FRAMEWORK_MODULES
 
 # The segfault this guards against: `import tensorflow` then `import torchvision` (pinned versions).
-_TORCH_MODULES = ("torch", "torchvision")
-_TF_MODULES = ("tensorflow", "keras")
+_TORCH_MODULES = FRAMEWORK_MODULES["pytorch"]
+_TF_MODULES = FRAMEWORK_MODULES["tensorflow"]
 
 
 def find_notebooks(notebooks_dir: Path) -> list[Path]:

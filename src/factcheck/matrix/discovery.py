@@ -1,0 +1,99 @@
+"""Which releases exist: each package's final releases with a CPython 3.11 wheel for Linux x86_64
+(from PyPI's JSON API), the newest patch of each minor release, and the plan of runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from pathlib import Path
+
+from ..sources.support import read_pins
+from ..vocabulary import COMPANION, DISTRIBUTIONS, FRAMEWORK_IDS, RUN_NAME
+from . import ROOT
+
+PYPI_JSON = "https://pypi.org/pypi/{}/json"
+
+# The matrix: minor releases with Python 3.11 wheels, from these on (keyed by the run's name for
+# the framework, vocabulary.RUN_NAME).
+FIRST = {"torch": (2, 0), "tensorflow": (2, 12)}
+FRAMEWORKS = {
+    RUN_NAME[side]: {
+        "package": DISTRIBUTIONS[side][0],
+        "first": FIRST[RUN_NAME[side]],
+        "side": side,
+        "companion": COMPANION[side],
+    }
+    for side in FRAMEWORK_IDS
+}
+OTHER = {"torch": "tensorflow", "tensorflow": "torch"}
+
+
+def _version_key(text: str):
+    from packaging.version import Version
+
+    return Version(text)
+
+
+def fetch_json(name: str) -> dict:
+    with urllib.request.urlopen(PYPI_JSON.format(name), timeout=60) as response:
+        return json.load(response)
+
+
+def _linux_py311(filename: str) -> bool:
+    if not filename.endswith(".whl"):
+        return False
+    tags = filename[:-4].split("-")[-3:]
+    python, abi, plat = tags
+    py_ok = any(p in ("cp311", "py3", "py311") or p.startswith("py3") for p in python.split("."))
+    py_ok = py_ok or (abi == "abi3" and any(p.startswith("cp3") and int(p[3:] or 0) <= 11 for p in python.split(".")))
+    return py_ok and ("x86_64" in plat or plat == "any")
+
+
+def releases(package: str, data: dict | None = None) -> list[str]:
+    """Final (not pre-, not yanked) releases with a wheel for CPython 3.11 on Linux x86_64, sorted."""
+    from packaging.version import InvalidVersion, Version
+
+    data = data or fetch_json(package)
+    found = []
+    for text, files in data["releases"].items():
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            continue
+        if version.is_prerelease or version.is_devrelease:
+            continue
+        if any(_linux_py311(f["filename"]) and not f.get("yanked") for f in files):
+            found.append(text)
+    return sorted(found, key=_version_key)
+
+
+def newest_per_minor(versions: list[str], first: tuple[int, int] = (0, 0)) -> dict[str, str]:
+    """``{"2.3": "2.3.1", ...}``: the newest patch of each minor release from ``first`` on."""
+    from packaging.version import Version
+
+    out: dict[str, str] = {}
+    for text in sorted(versions, key=_version_key):
+        v = Version(text)
+        if (v.major, v.minor) >= first:
+            out[f"{v.major}.{v.minor}"] = text
+    return out
+
+
+def lock_versions(lock: Path = ROOT / "requirements.lock") -> dict[str, str]:
+    """requirements.lock, read by the one lock-file reader (the Colab cell uses it too)."""
+    return read_pins(lock)
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def plan(cache: dict | None = None) -> list[tuple[str, str, str]]:
+    """Every run of the matrix: (framework, minor, newest patch), torch then TensorFlow, oldest first."""
+    runs = []
+    for fw, spec in FRAMEWORKS.items():
+        data = (cache or {}).get(spec["package"])
+        for minor, version in newest_per_minor(releases(spec["package"], data), spec["first"]).items():
+            runs.append((fw, minor, version))
+    return runs

@@ -1,0 +1,363 @@
+"""A run's environment: a fresh virtual environment built core first, so that no evidence
+library moves it, then checked.
+
+1. the *core*: the framework under test (exact version) with its companion (torchvision for
+   torch, keras for TensorFlow), the other framework and its companion at their pins, and what
+   the engine and notebooks need (``CORE_EXTRAS``), those no newer than requirements.lock. When
+   the other framework's pin does not install beside the release under test, the newest patch of
+   each older minor is tried in turn, and the record says which and why;
+2. ``pip install --no-deps -e .`` (the matrix's worker runs the engine's executor in there);
+3. each evidence library (vocabulary.EVIDENCE_LIBRARIES) on its own, no newer than
+   requirements.lock, with everything installed so far frozen as constraints; one that does not
+   fit is left out with the resolver's key line;
+4. checks: each framework's native ops load, a kernel starts in the environment, both load in
+   one process torch first.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ..judging.results import Environment, LeftOut, PackageStatus
+from ..vocabulary import EVIDENCE_LIBRARIES
+from . import ENVS, OUT_DIR, ROOT, WHEELHOUSE, say
+from .checks import check_environment, inspect, why_not_newest
+from .discovery import FRAMEWORKS, OTHER, _version_key, canonical, fetch_json, lock_versions, newest_per_minor, releases
+from .pip import ALIASES, Pip, key_line, machine_caps, prune_wheelhouse, tree_gb, write_constraints
+
+# Core packages besides the frameworks, each capped at its requirements.lock version.
+CORE_EXTRAS = (
+    "numpy", "matplotlib", "pandas", "pyyaml", "jsonschema", "nbformat", "nbclient", "ipykernel", "jupyter-client",
+    "markdown",
+)  # fmt: skip
+
+UNDECLARED = {
+    "torch": [("2.3", "numpy<2", "torch releases before 2.3 were built against NumPy 1")],
+    "tensorflow": [
+        ("2.14", "ipython<8.23", "TensorFlow before 2.14 needs typing-extensions<4.6; IPython 8.23+ needs 4.6")
+    ],
+}
+
+LIB_TIMEOUT_S = 240  # one evidence library's resolution and download
+CORE_ATTEMPTS = 8  # failed resolutions of the core before giving up
+
+
+class RunEnvironment:
+    """What one run installs, and how: the release under test, the other framework beside it,
+    the core, then each evidence library (run.py's ``Run`` executes and judges in it)."""
+
+    def __init__(
+        self,
+        framework: str,
+        minor: str,
+        version: str,
+        pypi: dict,
+        out_dir: Path = OUT_DIR,
+        newest: bool = False,
+        keep_executed: Path | None = None,
+    ):
+        """A run of every evidence notebook with ``framework`` at ``version``. ``newest``: the
+        drift run (`make test-latest`): the other framework at its newest release too (falling
+        back to the pin, then older, when it does not install beside), recorded as kind
+        "drift"; ``keep_executed``: keep the executed copies there (notebooks/<rel>) for the
+        drift report's comparison of printed text."""
+        self.framework, self.minor, self.version = framework, minor, version
+        self.newest, self.keep_executed = newest, keep_executed
+        self.spec = FRAMEWORKS[framework]
+        self.other = OTHER[framework]
+        self.other_spec = FRAMEWORKS[self.other]
+        self.pypi = pypi  # package -> PyPI JSON
+        self.name = f"{framework}-{minor}"
+        self.out = out_dir / f"{self.name}.json"
+        self.env_dir = ENVS / self.name
+        self.python = self.env_dir / "bin" / "python"
+        self.lock = lock_versions()
+        self.used: list[Path] = []
+        self.notes: list[str] = []
+        self.asked: dict[str, str] = {}  # package -> a requirement the runner added, and why
+
+    def say(self, message: str) -> None:
+        say(self.name, message)
+
+    def _companion_reqs(self, fw: str, version: str, pinned: bool) -> list[str]:
+        spec = FRAMEWORKS[fw]
+        companion = spec["companion"]
+        if pinned:
+            return [f"{companion}=={self.lock[canonical(companion)]}"]
+        if fw == "torch":
+            # torchvision 0.(m+15) is the release made for torch 2.m (PyTorch's compatibility
+            # table); when none exists yet (a torch newer than every torchvision), take the newest.
+            minor = int(version.split(".")[1])
+            tv_minors = newest_per_minor(releases("torchvision", self.pypi.get("torchvision")))
+            if f"0.{minor + 15}" in tv_minors:
+                req = f"torchvision>=0.{minor + 15},<0.{minor + 16}"
+                self.asked["torchvision"] = (
+                    f"{req}: the release made for torch 2.{minor} (PyTorch's compatibility table)"
+                )
+                return [req]
+            return ["torchvision"]
+        # TensorFlow <= 2.15 names its Keras 2 release itself; from 2.16 on Keras 3 is separate:
+        # no newer than the pin.
+        if _version_key(version) >= _version_key("2.16"):
+            self.asked["keras"] = f"keras<={self.lock['keras']}: Keras 3 no newer than the project pin"
+            return [f"keras<={self.lock['keras']}"]
+        return []
+
+    def core_reqs(self, other_version: str) -> list[str]:
+        reqs = [f"{self.spec['package']}=={self.version}", *self._companion_reqs(self.framework, self.version, False)]
+        pinned = other_version == self.lock[canonical(self.other_spec["package"])]
+        reqs += [f"{self.other_spec['package']}=={other_version}"]
+        reqs += self._companion_reqs(self.other, other_version, pinned)
+        for name in CORE_EXTRAS:
+            cap = self.lock.get(canonical(name))
+            reqs.append(f"{name}<={cap}" if cap else name)
+            if cap:
+                self.asked.setdefault(canonical(name), f"{name}<={cap}: no newer than requirements.lock")
+        for fw, version in ((self.framework, self.version), (self.other, other_version)):
+            for below, req, why in UNDECLARED.get(fw, []):
+                if _version_key(version) < _version_key(below):
+                    reqs.append(req)
+                    self.asked[canonical(req.split("<")[0])] = f"{req}: {why}"
+                    note = f"{req}: {why} (an undeclared requirement of {fw} {version})"
+                    if note not in self.notes:
+                        self.notes.append(note)
+        return reqs
+
+    def other_candidates(self) -> list[str]:
+        """The other framework's pin, then the newest patch of each older minor, newest first."""
+        package = self.other_spec["package"]
+        pin = self.lock[canonical(package)]
+        minors = newest_per_minor(releases(package, self.pypi.get(package)), self.other_spec["first"])
+        older = [v for v in minors.values() if _version_key(v) < _version_key(pin)]
+        if self.newest:
+            newest = releases(package, self.pypi.get(package))[-1]
+            if newest != pin:
+                return [newest, pin, *sorted(older, key=_version_key, reverse=True)]
+        return [pin, *sorted(older, key=_version_key, reverse=True)]
+
+    def build_core(self, pip: Pip, log) -> tuple[dict, list[str]]:
+        """Resolve and install the core. The other framework at its pin when it installs beside
+        the release under test; otherwise the newest older minor release that does, found by
+        bisection (a release newer than one that conflicts is assumed to conflict too, as with
+        a rising lower bound on a shared dependency). Every attempt is recorded with pip's line."""
+        candidates = self.other_candidates()
+        attempts: list[dict] = []
+        fetched: dict[str, list[Path]] = {}
+
+        caps = self.write_lock_caps()
+        capped: dict[str, bool] = {}
+
+        def attempt(version: str) -> bool:
+            reqs = self.core_reqs(version)
+            self.say(f"resolving the core with {self.other_spec['package']} {version}")
+            rc, out, files = pip.download(reqs, caps, WHEELHOUSE, timeout=900)
+            if rc == 0:
+                fetched[version], capped[version] = files, True
+                return True
+            self.say(f"  not with shared dependencies at their lock versions: {key_line(out)[:160]}")
+            rc, out, files = pip.download(reqs, None, WHEELHOUSE, timeout=900)
+            if rc == 0:
+                fetched[version], capped[version] = files, False
+                self.notes.append(
+                    f"shared dependencies could not stay at or below their requirements.lock versions "
+                    f"beside {self.spec['package']} {self.version}: {key_line(out)[:200] or 'see the log'}"
+                )
+                return True
+            attempts.append({"version": version, "error": key_line(out)})
+            self.say(f"  no: {attempts[-1]['error'][:200]}")
+            return False
+
+        chosen = candidates[0] if attempt(candidates[0]) else None
+        if chosen is None:
+            lo, hi = 1, len(candidates) - 1  # the answer is the smallest index that works
+            while lo <= hi and len(attempts) < CORE_ATTEMPTS:
+                mid = (lo + hi) // 2
+                if attempt(candidates[mid]):
+                    chosen, hi = candidates[mid], mid - 1
+                else:
+                    lo = mid + 1
+        if chosen is None:
+            raise RuntimeError(
+                f"no core environment: {self.spec['package']} {self.version} with none of "
+                f"{', '.join(a['version'] for a in attempts)}; first: {attempts[0]['error'] if attempts else '-'}"
+            )
+        for version, files in fetched.items():  # probes that resolved but were not chosen
+            if version != chosen:
+                prune_wheelhouse(files, self.lock)
+        self.used += fetched[chosen]
+        reqs = self.core_reqs(chosen)
+        rc, out = pip.install(reqs, caps if capped[chosen] else None)
+        if rc != 0:
+            raise RuntimeError(f"core install from the wheelhouse failed: {key_line(out)}")
+        pin = self.lock[canonical(self.other_spec["package"])]
+        if chosen == pin:
+            reason = "the project pin"
+        else:
+            reason = (
+                f"the newest minor release below the pin {pin} that installs beside {self.spec['package']} "
+                f"{self.version}; the pin does not: {attempts[0]['error']}"
+            )
+        other = {
+            "package": self.other_spec["package"],
+            "pinned": pin,
+            "got": chosen,
+            "reason": reason,
+            "attempts": sorted(attempts, key=lambda a: _version_key(a["version"]), reverse=True),
+        }
+        return other, reqs
+
+    def write_lock_caps(self) -> Path:
+        """Every locked package except the two frameworks and their companions, as an upper
+        bound (``name<=version``). The core's shared dependencies then stay where the evidence
+        libraries were resolved (litert-torch's xdsl needs typing-extensions<4.13; the newest
+        torch would take 4.16 and leave litert-torch out). A release that needs something newer
+        than the lock (torch 2.15: typing-extensions>=4.13) resolves without these bounds."""
+        skip = {canonical(n) for spec in FRAMEWORKS.values() for n in (spec["package"], spec["companion"])}
+        skip |= {canonical(a) for a in ALIASES.values()} | {"pip", "setuptools", "wheel", "factcheck"}
+        caps = {n: v for n, v in self.lock.items() if canonical(n) not in skip}
+        path = self.env_dir / "lock-caps.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{n}<={v}\n" for n, v in sorted(caps.items())))
+        return path
+
+    def install_evidence(self, pip: Pip, log) -> list:
+
+        left_out = []
+        constraints = self.env_dir / "constraints.txt"
+        core = pip.freeze()
+        write_constraints(constraints, core)
+        reqs = {}
+        for lib in EVIDENCE_LIBRARIES:
+            cap = self.lock.get(canonical(lib))
+            reqs[lib] = f"{lib}<={cap}" if cap else lib
+        # Resolve and download in parallel (each against the frozen core only), into staging
+        # folders so that two pips never write one file; then install one by one, offline.
+        staging = self.env_dir / "staging"
+
+        def fetch(lib):
+            dest = staging / lib
+            dest.mkdir(parents=True, exist_ok=True)
+            t0 = time.monotonic()
+            rc, out, files = pip.download([reqs[lib]], constraints, dest, LIB_TIMEOUT_S)
+            return lib, rc, out, files, time.monotonic() - t0
+
+        fetched = {}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+            for lib, rc, out, files, secs in pool.map(fetch, EVIDENCE_LIBRARIES):
+                fetched[lib] = (rc, out, files)
+                self.say(f"  resolved {lib}: {'ok' if rc == 0 else 'no fit'} ({secs:.0f} s)")
+        fits = []
+        for lib in EVIDENCE_LIBRARIES:
+            rc, out, files = fetched[lib]
+            for f in files:
+                target = WHEELHOUSE / f.name
+                if f.is_file() and f.resolve() != target.resolve():
+                    if not target.exists():
+                        shutil.move(str(f), target)
+                self.used.append(target)
+            if rc != 0:
+                left_out.append(LeftOut(lib, key_line(out)))
+            else:
+                fits.append(lib)
+        shutil.rmtree(staging, ignore_errors=True)
+        if not fits:
+            return left_out
+        # Usually every library that fits the core also fits beside the others: one install.
+        rc, out = pip.install([reqs[lib] for lib in fits], constraints)
+        if rc == 0:
+            self.say(f"  installed {len(fits)} evidence libraries together")
+            return left_out
+        self.say("  the libraries do not install together: one by one, each frozen before the next")
+        for lib in fits:
+            rc, out = pip.install([reqs[lib]], constraints)
+            if rc != 0:
+                left_out.append(LeftOut(lib, "does not install beside the libraries before it: " + key_line(out)))
+                continue
+            write_constraints(constraints, pip.freeze())
+        return left_out
+
+    def new_venv(self, log) -> Pip:
+        """A fresh, empty Python 3.11 environment for this run."""
+        shutil.rmtree(self.env_dir, ignore_errors=True)
+        base = Path(getattr(sys, "_base_executable", sys.executable))
+        python311 = shutil.which("python3.11") or str(base)
+        subprocess.run([python311, "-m", "venv", str(self.env_dir)], check=True)
+        return Pip(self.python, log)
+
+    def install_project(self, pip: Pip) -> None:
+        """This checkout's package (the notebooks' helpers and fwbench), without dependencies."""
+        rc, out = pip.install(["--no-deps", "--no-build-isolation", "-e", str(ROOT)], None)
+        if rc != 0:
+            self.notes.append(f"pip install -e . failed ({key_line(out)}): src/ put on the path instead")
+            site = next((self.env_dir / "lib").glob("python3*/site-packages"))
+            (site / "framework-facts-src.pth").write_text(str(ROOT / "src") + "\n")
+
+    def package_statuses(self, info: dict, other: dict) -> list:
+
+        dists = {canonical(k): v for k, v in info["dists"].items()}
+        out = []
+        for package in ("torch", "torchvision", "tensorflow-cpu", "keras", "numpy"):
+            data = self.pypi.get(package) or fetch_json(package)
+            self.pypi[package] = data
+            newest = releases(package, data)[-1] if releases(package, data) else None
+            got = dists.get(canonical(package))
+            reason = ""
+            if got and newest and got != newest:
+                if package == self.spec["package"]:
+                    extra = f"the release under test ({self.minor}, its newest patch)"
+                elif package == self.other_spec["package"]:
+                    extra = other.get("reason", "")
+                    extra = f"held at {extra}" if extra else ""
+                else:
+                    extra = self.asked.get(canonical(package), "")
+                reason = why_not_newest(package, newest, info["requires"], extra)
+                if not reason:
+                    reason = "no installed package excludes the newest: the core resolution chose this one"
+            out.append(PackageStatus(package, got, newest, reason))
+        return out
+
+    def build(self, log, wall: dict, sizes: dict) -> tuple[Environment | None, str, str | None]:
+        """A fresh environment for this run, checked: (its record, the run status, why broken)."""
+        t0 = time.monotonic()
+        pip = self.new_venv(log)
+        status, broken, environment = "complete", None, None
+        try:
+            other, _core = self.build_core(pip, log)
+            self.install_project(pip)
+            self.say("core installed; evidence libraries one by one")
+            left_out = self.install_evidence(pip, log)
+        except RuntimeError as exc:
+            status, broken = "install-failed", str(exc)[:600]
+            other, left_out = {}, []
+            self.say(f"install failed: {broken}")
+        wall["install"] = round(time.monotonic() - t0, 1)
+        sizes["env"] = round(tree_gb(self.env_dir), 2)
+        sizes["wheelhouse"] = round(tree_gb(WHEELHOUSE), 2)
+        self.say(f"installed in {wall['install']:.0f} s (env {sizes['env']} GB, wheelhouse {sizes['wheelhouse']} GB)")
+        if status != "complete":
+            return None, status, broken
+        t0 = time.monotonic()
+        info = inspect(self.python)
+        checks = check_environment(self.python, log)
+        wall["check"] = round(time.monotonic() - t0, 1)
+        environment = Environment(
+            python=info["python"],
+            packages=dict(sorted(info["dists"].items(), key=lambda kv: kv[0].lower())),
+            frameworks=self.package_statuses(info, other),
+            other_framework=other,
+            left_out=left_out,
+            checks=checks,
+            caps=machine_caps(),
+            notes=self.notes,
+        )
+        for c in checks:
+            self.say(f"check {c.name}: {'ok' if c.ok else 'BROKEN'}: {c.detail}")
+        if not environment.ok:
+            status = "broken-environment"
+            broken = "; ".join(f"{c.name}: {c.detail}" for c in checks if not c.ok)
+        return environment, status, broken
