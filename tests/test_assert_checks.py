@@ -116,4 +116,4 @@ def test_a_build_whose_side_never_touches_its_framework_fails_naming_the_side(de
 def test_the_basic_fixture_passes_both_checks(demo):
     demo.basic()
     site = build_site(demo.root)
-    assert [c.tag for c in site.evidence["demo-basic-claim"]["tensorflow"]] == ["tf-check"]
+    assert [c.tag for c in site.views["demo-basic-claim"].cells["tensorflow"]] == ["tf-check"]

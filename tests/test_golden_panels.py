@@ -103,5 +103,6 @@ def test_claims_json_matches_the_reviewed_copy(golden_site):
     data = site.claims_json(lambda page: f"https://site.example/{page.removesuffix('.md')}/")
     for entry in data["claims"]:
         entry["verified_on"] = "DATE"
-        entry["versions"] = {k: "VERSION" for k in entry["versions"]}
+        # Which evidence libraries are installed varies by environment: only the core is compared.
+        entry["versions"] = {k: "VERSION" for k in entry["versions"] if k in ("python", "tensorflow", "torch")}
     _check("claims.json", json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -14,9 +14,7 @@ on_post_build    write claims.json, badges, figures, social card, the fwbench wh
 from __future__ import annotations
 
 import logging
-import posixpath
 import time
-from collections import defaultdict
 from pathlib import Path
 
 from mkdocs.config import config_options as opt
@@ -28,19 +26,14 @@ from mkdocs.utils import get_relative_url
 
 from . import site as pipeline
 from .errors import FactcheckError
-from .pages.notebook_page import NotebookPageCache, tidy_notebook_page
-from .pages.notebook_page import notebook_links as _notebook_links
-from .pages.page_weight import lean_code
-from .pages.placement import scan_pages
+from .pages.notebook_page import notebook_description, notebook_page
+from .pages.page_weight import lean_code, search_meta
+from .pages.placement import notebook_nav, public_urls, scan_pages
 from .pages.shortcodes import ShortcodeExtension
 from .project import Project
 from .publish.banner import Commit
 
 log = logging.getLogger("mkdocs.plugins.factcheck")
-# Material's per-page search weight (default 1). A notebook heading matches Material's title
-# field, weighed 1,000 times more than text: only a large ratio puts the verdict first.
-SECTION_SEARCH_BOOST = 100
-NOTEBOOK_SEARCH_BOOST = 0.1
 
 
 class FactcheckConfig(Config):
@@ -98,22 +91,14 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             ShortcodeExtension(lambda kind, arg, stash: self.resolve_on_page(kind, arg, stash))
         )
         if config.nav is not None:
-            config.nav.append({self.config.notebooks_nav_title: self._notebook_nav()})
+            config.nav.append(
+                {self.config.notebooks_nav_title: notebook_nav(self.sources.registry, self.sources.notebooks)}
+            )
         # The Colab button opens the source notebook at the commit this site was built from.
         config.extra["colab_ref"] = Commit.of(project.root).sha or config.extra.get("colab_branch", "main")
         self._sections = {s.id for s in self.sources.registry.sections}
         self.clock.lap("load claims and notebooks")
         return config
-
-    def _notebook_nav(self) -> list:
-        registry = self.sources.registry
-        titles = {s.id: s.title for s in registry.sections}
-        groups = defaultdict(list)
-        for rel, source in self.sources.notebooks.items():
-            groups[rel.split("/")[0]].append({source.title: f"notebooks/{rel}"})
-        order = [s.id for s in registry.sections]
-        keys = sorted(groups, key=lambda k: (order.index(k) if k in order else len(order), k))
-        return [{titles.get(k, k.replace("-", " ").capitalize()): groups[k]} for k in keys]
 
     def on_pre_build(self, config, **kwargs):
         try:
@@ -154,52 +139,23 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
 
     def on_page_content(self, html, page, files, **kwargs):
         html = lean_code(html)
-        # Search lands on the verdict: a section page ranks above the notebooks that hold its
-        # evidence (Material's per-page boost; set here, before its search plugin reads the page).
-        if page.file.src_uri.removesuffix(".md") in self._sections:
-            page.meta.setdefault("search", {}).setdefault("boost", SECTION_SEARCH_BOOST)
+        page.meta.setdefault("search", {}).update(search_meta(page.file.src_uri, self._sections, page.meta))
         if not page.file.src_uri.endswith(".ipynb"):
             return html
-        page.meta.setdefault("search", {}).setdefault("boost", NOTEBOOK_SEARCH_BOOST)
-        here = posixpath.dirname(page.file.src_uri)
 
-        def resolve(href: str) -> str | None:
-            path, _, fragment = href.partition("#")
-            target = files.get_file_from_path(posixpath.normpath(posixpath.join(here, path)))
-            if target is None:
-                return None
-            return get_relative_url(target.url, page.url) + (f"#{fragment}" if fragment else "")
-
-        url_dir = posixpath.dirname(page.url)
-        figures: dict[str, bytes] = {}
-
-        def figure(data: bytes, ext: str) -> str:
-            name = self.site.figures.add(data, ext)
-            figures[name] = data
-            return posixpath.relpath(name, url_dir or ".")
+        def url_of(path: str) -> str | None:
+            target = files.get_file_from_path(path)
+            return None if target is None else get_relative_url(target.url, page.url)
 
         toc = [item.id for item in _flatten(page.toc)]
-        links = {href: resolve(href) for href in _notebook_links(html)}
-        cache = NotebookPageCache(self.sources.project.root / ".cache" / "notebook-pages")
-        key = cache.key(html, toc, links, page.url, page.title)
-        hit = cache.get(key)
-        if hit is not None:
-            tidied, cached_figures = hit
-            for name, data in cached_figures.items():
-                self.site.figures.add(data, name.rsplit(".", 1)[1])
-            return tidied
-        tidied = tidy_notebook_page(html, toc, lambda h: links[h] if h in links else resolve(h), figure, page.title)
-        cache.put(key, tidied, figures)
-        return tidied
+        cache = self.sources.project.root / ".cache" / "notebook-pages"
+        return notebook_page(html, page.file.src_uri, page.url, page.title, toc, url_of, self.site.figures, cache)
 
     def on_page_context(self, context, page, config, **kwargs):
         """Notebook pages get their own description (section pages set one in front matter)."""
         if page.file.src_uri.endswith(".ipynb") and not page.meta.get("description"):
             claims = self.sources.registry.claims_for_notebook(page.file.src_uri.removeprefix("notebooks/"))
-            page.meta["description"] = (
-                f"Executed notebook, run by CI in TensorFlow and PyTorch: {page.title}. "
-                f"Evidence for {len(claims)} claim{'s' if len(claims) != 1 else ''} of Framework Facts."
-            )
+            page.meta["description"] = notebook_description(page.title, len(claims))
         return context
 
     def on_post_build(self, config, **kwargs):
@@ -212,19 +168,12 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             target.write_bytes(content)
         build_dir = Path(self.sources.project.root, "build")
         build_dir.mkdir(exist_ok=True)
-        public = public_urls(self._files, self.site.placement.page_of, config.site_url or "/")
+        pages = {f.src_uri: f.url for f in self._files if f.is_documentation_page()}
+        public = public_urls(pages, self.site.placement.page_of, config.site_url or "/")
         (build_dir / "public-urls.txt").write_text("\n".join(public) + "\n")
         self.clock.lap("write claims.json, badges, figures, downloads")
         log.info("Wrote claims.json and badges for %d claims", len(self.sources.registry))
         log.info(self.clock.summary())
-
-
-def public_urls(files, placed: dict[str, str], site_url: str) -> list[str]:
-    """Every URL people may link to: each page, and each page#claim-id (sorted, one per line)."""
-    urls = {f.src_uri: site_url + f.url.removeprefix("./") for f in files if f.is_documentation_page()}
-    listed = set(urls.values())
-    listed.update(f"{urls[page]}#{cid}" for cid, page in placed.items() if page in urls)
-    return sorted(listed)
 
 
 def _flatten(toc):

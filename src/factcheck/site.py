@@ -1,11 +1,12 @@
 """The pipeline from claims and notebooks to the pieces of a site, as three explicit stages:
 
     sources = load(project)                  registry + source notebooks, read once, hygiene checked
-    report  = execute(sources)               run what the cache lacks (executor.py, cache.py)
-    site    = assemble(sources, pages, ...)  executed notebooks read once, values, placement,
-                                             evidence verified, decision guide validated
+    report  = execute(sources)               run what the cache lacks (run/executor.py), publish each
+                                             executed copy with its banner
+    site    = assemble(sources, report, pages)  executed notebooks read once, values, placement,
+                                             evidence verified, one ClaimView per claim
 
-``Site`` is a value: ``site.resolver(page, url)`` turns a page's shortcodes into Markdown (one
+``Site`` is a finished value: ``site.resolver(page, url)`` turns a page's shortcodes into Markdown (one
 table, ``RESOLVERS``, keyed like shortcodes.KINDS) and ``site.files(...)`` returns the files a
 site publishes besides its pages (claims.json, badges, figures, social card, the fwbench wheel).
 Nothing here knows MkDocs: mkdocs_plugin.py wires these calls to its events.
@@ -116,30 +117,35 @@ def _banner(project: Project):
 # -- stage 3: the assembled site ----------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
+class ClaimView:
+    """One claim as every output shows it: its panel, its claims.json entry and its Versions row
+    read this one view, worked out once per build."""
+
+    claim: Claim
+    explanation: str  # with each <!-- value: name --> filled in from the executed notebooks
+    cells: dict[str, list[EvidenceCell]]  # side (or "both") -> its evidence cells, executed
+    passed: dict[str, bool]  # side (or "both") -> every cell ran, and a side asserted (or is untestable)
+    marks: dict[str, list[Mark]]  # side -> its outcome on each tested release (the version matrix)
+    record: dict  # the execution record of the newest notebook its evidence comes from
+
+    @property
+    def id(self) -> str:
+        return self.claim.id
+
+
+@dataclass(frozen=True)
 class Site:
     sources: Sources
     executed: dict[str, ExecutedNotebook]
     records: dict[str, dict]  # notebook -> its execution record
     values: dict[str, dict]  # value name -> payload recorded by a cell
     placement: Placement
-    evidence: dict[str, dict[str, list[EvidenceCell]]]  # claim -> framework (or "both") -> cells
+    views: dict[str, ClaimView]  # claim id -> its view
     guide: list[GuideRow] | None
+    matrix: Matrix
     repo_url: str | None = None
     figures: Figures = field(default_factory=Figures)
-    matrix: Matrix = field(default_factory=lambda: Matrix({}))
-    hashes: dict[str, str] = field(default_factory=dict)  # notebook -> code hash (stale matrix runs)
-
-    def release_marks(self, claim: Claim) -> dict[str, list[Mark]]:
-        """Each side's outcome on every tested release of its framework (the version matrix)."""
-        return {
-            side: self.matrix.marks(
-                claim.id, side, claim.evidence[side].notebook, self.hashes.get(claim.evidence[side].notebook)
-            )
-            if side in self.matrix.runs
-            else []
-            for side in FRAMEWORK_IDS
-        }
 
     @property
     def registry(self) -> Registry:
@@ -147,25 +153,11 @@ class Site:
 
     # -- values quoted in prose -------------------------------------------------------------
     def value(self, name: str, where: str) -> str:
-        if name not in self.values:
-            raise EvidenceError(f"{where} names value {name!r}, which no notebook recorded")
-        return self.values[name]["text"]
-
-    def explanation(self, claim: Claim) -> str:
-        """The explanation with each ``<!-- value: name -->`` replaced by the recorded value."""
-        where = f"{claim.file.name}: claim {claim.id!r}: explanation"
-        return VALUE_SHORTCODE.sub(lambda m: self.value(m[1], where), claim.explanation)
+        return _value_text(self.values, name, where)
 
     def difference_row(self, claim: Claim) -> tuple[Claim, str, str, str]:
         """(claim, TensorFlow default, PyTorch default, symptom) from recorded values."""
-        diff, where = claim.difference, f"{claim.file.name}: claim {claim.id!r}: field 'difference"
-        symptom = VALUE_SHORTCODE.sub(lambda m: self.value(m[1], f"{where}.symptom'"), diff.symptom)
-        return (
-            claim,
-            self.value(diff.tensorflow, f"{where}.tensorflow'"),
-            self.value(diff.pytorch, f"{where}.pytorch'"),
-            symptom,
-        )
+        return _difference_row(self.values, claim)
 
     # -- pages --------------------------------------------------------------------------------
     def resolver(self, page: str, url: str | None = None):
@@ -185,18 +177,19 @@ class Site:
         """Machine-readable record of every claim (``url_of(page)`` gives a page's URL)."""
         claims = []
         for claim in sorted(self.registry, key=lambda c: (c.section.order, c.id)):
-            page = self.placement.get(claim.id)
+            view, page = self.views[claim.id], self.placement.get(claim.id)
             evidence = {}
             for fw in (fw for fw in (*FRAMEWORK_IDS, SHARED) if fw in claim.evidence):
-                ev, cells = claim.evidence[fw], self.evidence[claim.id][fw]
+                ev = claim.evidence[fw]
                 evidence[fw] = {
                     "notebook": f"notebooks/{ev.notebook}",
-                    "cells": [{"tag": c.tag, "cell": c.index + 1, "execution_count": c.execution_count} for c in cells],
-                    "passed": all(c.execution_count is not None for c in cells)
-                    and (fw == SHARED or bool(ev.untestable) or any(c.asserts for c in cells)),
+                    "cells": [
+                        {"tag": c.tag, "cell": c.index + 1, "execution_count": c.execution_count}
+                        for c in view.cells[fw]
+                    ],
+                    "passed": view.passed[fw],
                     "untestable": ev.untestable,
                 }
-            newest = max((self.records[ev.notebook] for ev in claim.evidence.values()), key=lambda r: r["executed_at"])
             claims.append(
                 {
                     "id": claim.id,
@@ -209,15 +202,15 @@ class Site:
                         {"title": claim.origin.title, "url": claim.origin.url} if claim.origin else "the article"
                     ),
                     "verdict": claim.verdict,
-                    "explanation": self.explanation(claim),
+                    "explanation": view.explanation,
                     "evidence": evidence,
                     "sources": [
                         {"url": s.url, "title": s.title, "published": s.published, "accessed": s.accessed}
                         for s in claim.sources
                     ],
-                    "versions": {k: v for k, v in newest["versions"].items() if v},
-                    "releases": claim_releases(self.release_marks(claim)),
-                    "verified_on": newest["executed_at"][:10],
+                    "versions": {k: v for k, v in view.record["versions"].items() if v},
+                    "releases": claim_releases(view.marks),
+                    "verified_on": view.record["executed_at"][:10],
                 }
             )
         counts = {v.id: sum(1 for c in claims if c["verdict"] == v.id) for v in VERDICTS}
@@ -252,8 +245,9 @@ SOCIAL_CARD = "assets/social-card.png"  # overrides/main.html links it
 
 
 def assemble(sources: Sources, report: RunReport, pages: dict[str, str], repo_url: str | None = None) -> Site:
-    """Read every executed notebook once, place the claims on the pages and verify the evidence.
-    ``report`` is what ``execute`` returned: the records of the notebooks it published."""
+    """Read every executed notebook once, place the claims on the pages, verify the evidence and
+    work out each claim's view. ``report`` is what ``execute`` returned: the records of the
+    notebooks it published."""
     project, registry = sources.project, sources.registry
     records = report.records
     executed = {
@@ -261,30 +255,74 @@ def assemble(sources: Sources, report: RunReport, pages: dict[str, str], repo_ur
     }
     values = _values(executed)
     placement = place_claims(pages, registry, set(values))
-    evidence = {}
-    for claim in registry:
-        evidence[claim.id] = {}
-        for fw, ev in claim.evidence.items():
-            if ev.notebook not in executed:
-                raise EvidenceError(f"notebooks/{ev.notebook}: no executed copy (run the executor first)")
-            evidence[claim.id][fw] = executed[ev.notebook].cells(ev.cells)
+    matrix = Matrix.load(project.root / "data" / "version-matrix")
+    hashes = current_hashes(sources.notebooks)
+    views = _views(registry, executed, records, values, matrix, hashes)
     guide = None
     if placement.uses("decision-guide"):
         guide = load_decision_guide(project.root / "data" / "decision-guide.yaml", registry)
-    site = Site(
-        sources,
-        executed,
-        records,
-        values,
-        placement,
-        evidence,
-        guide,
-        repo_url,
-        matrix=Matrix.load(project.root / "data" / "version-matrix"),
-        hashes=current_hashes(sources.notebooks),
+    return Site(sources, executed, records, values, placement, views, guide, matrix, repo_url)
+
+
+def _views(registry, executed, records, values, matrix: Matrix, hashes) -> dict[str, ClaimView]:
+    """Every claim's view, after checking that its evidence ran and asserts something that could
+    fail, and that every value its explanation or difference names was recorded. All problems
+    are reported at once."""
+    problems, views = [], {}
+    code: dict[str, NotebookCode] = {}
+    for claim in registry:
+        try:
+            cells, passed = {}, {}
+            for fw, ev in claim.evidence.items():
+                if ev.notebook not in executed:
+                    raise EvidenceError(f"notebooks/{ev.notebook}: no executed copy (run the executor first)")
+                cells[fw] = executed[ev.notebook].cells(ev.cells)
+                # The shared cells illustrate; each framework's own cells must assert, unless the
+                # registry says no code can decide that side (judged from sources).
+                must_assert = fw != SHARED and not ev.untestable
+                check_evidence_ran(claim.id, fw, cells[fw], require_assert=must_assert)
+                if must_assert:
+                    if ev.notebook not in code:
+                        code[ev.notebook] = NotebookCode(executed[ev.notebook].code_sources())
+                    problems += assert_problems(claim.id, fw, LABELS[fw], ev.notebook, code[ev.notebook], cells[fw])
+                ran = all(c.execution_count is not None for c in cells[fw])
+                passed[fw] = ran and (fw == SHARED or bool(ev.untestable) or any(c.asserts for c in cells[fw]))
+            where = f"{claim.file.name}: claim {claim.id!r}: explanation"
+            explanation = VALUE_SHORTCODE.sub(lambda m, w=where: _value_text(values, m[1], w), claim.explanation)
+            if claim.difference:
+                _difference_row(values, claim)
+            marks = {
+                side: matrix.marks(
+                    claim.id, side, claim.evidence[side].notebook, hashes.get(claim.evidence[side].notebook)
+                )
+                if side in matrix.runs and side in claim.evidence
+                else []
+                for side in FRAMEWORK_IDS
+            }
+            newest = max((records[ev.notebook] for ev in claim.evidence.values()), key=lambda r: r["executed_at"])
+            views[claim.id] = ClaimView(claim, explanation, cells, passed, marks, newest)
+        except EvidenceError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise EvidenceError("\n".join(problems))
+    return views
+
+
+def _value_text(values: dict[str, dict], name: str, where: str) -> str:
+    if name not in values:
+        raise EvidenceError(f"{where} names value {name!r}, which no notebook recorded")
+    return values[name]["text"]
+
+
+def _difference_row(values: dict[str, dict], claim: Claim) -> tuple[Claim, str, str, str]:
+    diff, where = claim.difference, f"{claim.file.name}: claim {claim.id!r}: field 'difference"
+    symptom = VALUE_SHORTCODE.sub(lambda m: _value_text(values, m[1], f"{where}.symptom'"), diff.symptom)
+    return (
+        claim,
+        _value_text(values, diff.tensorflow, f"{where}.tensorflow'"),
+        _value_text(values, diff.pytorch, f"{where}.pytorch'"),
+        symptom,
     )
-    verify(site)
-    return site
 
 
 def _values(executed: dict[str, ExecutedNotebook]) -> dict[str, dict]:
@@ -296,32 +334,6 @@ def _values(executed: dict[str, ExecutedNotebook]) -> dict[str, dict]:
                 raise EvidenceError(f"value {name!r} is recorded by notebooks/{owner[name]} and notebooks/{rel}")
             values[name], owner[name] = payload, rel
     return values
-
-
-def verify(site: Site) -> None:
-    """Every claim's evidence ran and asserts something that could fail; every value its
-    explanation or difference names was recorded. All problems are reported at once."""
-    problems = []
-    code: dict[str, NotebookCode] = {}
-    for claim in site.registry:
-        try:
-            for fw, cells in site.evidence[claim.id].items():
-                # The shared cells illustrate; each framework's own cells must assert, unless the
-                # registry says no code can decide that side (judged from sources).
-                ev = claim.evidence[fw]
-                must_assert = fw != SHARED and not ev.untestable
-                check_evidence_ran(claim.id, fw, cells, require_assert=must_assert)
-                if must_assert:
-                    if ev.notebook not in code:
-                        code[ev.notebook] = NotebookCode(site.executed[ev.notebook].code_sources())
-                    problems += assert_problems(claim.id, fw, LABELS[fw], ev.notebook, code[ev.notebook], cells)
-            site.explanation(claim)
-            if claim.difference:
-                site.difference_row(claim)
-        except EvidenceError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise EvidenceError("\n".join(problems))
 
 
 # -- the shortcode resolvers ----------------------------------------------------------------------
@@ -357,14 +369,14 @@ class PageContext:
 
 def _claim(ctx: PageContext, arg: str, stash) -> str:
     site = ctx.site
-    claim = site.registry[arg]
-    links = {fw: ctx.link(f"notebooks/{ev.notebook}") for fw, ev in claim.evidence.items()}
+    view = site.views[arg]
+    links = {fw: ctx.link(f"notebooks/{ev.notebook}") for fw, ev in view.claim.evidence.items()}
     releases = None
     if not site.matrix.empty:
-        releases = strip_html(claim.id, site.release_marks(claim), ctx.url_to(VERSIONS_PAGE))
-    claim = dataclasses.replace(claim, explanation=site.explanation(claim))
+        releases = strip_html(view.id, view.marks, ctx.url_to(VERSIONS_PAGE))
+    claim = dataclasses.replace(view.claim, explanation=view.explanation)
     return render.claim_panel(
-        claim, site.evidence[arg], links, stash, repo_url=site.repo_url, figure=ctx.figure, releases=releases
+        claim, view.cells, links, stash, repo_url=site.repo_url, figure=ctx.figure, releases=releases
     )
 
 
@@ -410,7 +422,7 @@ def _version_matrix(ctx: PageContext, arg, stash) -> str:
     def link(claim: Claim) -> str:
         return f"{ctx.url_to(site.placement.get(claim.id))}#{claim.id}"
 
-    tables = matrix_html(site.registry.sections, by_section, site.release_marks, link)
+    tables = matrix_html(site.registry.sections, by_section, lambda claim: site.views[claim.id].marks, link)
     return "\n\n".join(
         f"## {section.title} {{ #versions-{section.id} }}\n\n{stash(table)}" for section, table in tables
     )

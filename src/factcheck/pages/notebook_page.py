@@ -19,13 +19,15 @@ import hashlib
 import html
 import json
 import os
+import posixpath
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from bs4 import BeautifulSoup
 
 from .notebook_css import classes_in, purge_css, split_page_styles, take_page_styles
-from .page_weight import decode_data_uri, png_size, svg_size
+from .page_weight import Figures, decode_data_uri, png_size, svg_size
 
 
 def tidy_notebook_page(html: str, toc_ids: list[str], resolve, figure=None, title: str = "this notebook") -> str:
@@ -189,3 +191,55 @@ class NotebookPageCache:
         tmp = self.directory / f"{key}.tmp"
         tmp.write_text(json.dumps(payload))
         tmp.replace(self.directory / f"{key}.json")
+
+
+def notebook_page(
+    page_html: str,
+    src_uri: str,
+    url: str,
+    title: str,
+    toc_ids: list[str],
+    url_of: Callable[[str], str | None],
+    figures: Figures,
+    cache_dir: Path,
+) -> str:
+    """A notebook page's HTML, repaired (``tidy_notebook_page``), through the page cache.
+
+    ``src_uri`` is the page's file (``notebooks/x/y.ipynb``), ``url`` its URL; ``url_of(path)``
+    gives another file's URL relative to this page (None when the site has no such file);
+    figures taken out of the page go to ``figures``."""
+    here = posixpath.dirname(src_uri)
+
+    def resolve(href: str) -> str | None:
+        path, _, fragment = href.partition("#")
+        target = url_of(posixpath.normpath(posixpath.join(here, path)))
+        return None if target is None else target + (f"#{fragment}" if fragment else "")
+
+    url_dir = posixpath.dirname(url)
+    taken: dict[str, bytes] = {}
+
+    def figure(data: bytes, ext: str) -> str:
+        name = figures.add(data, ext)
+        taken[name] = data
+        return posixpath.relpath(name, url_dir or ".")
+
+    links = {href: resolve(href) for href in notebook_links(page_html)}
+    cache = NotebookPageCache(cache_dir)
+    key = cache.key(page_html, toc_ids, links, url, title)
+    hit = cache.get(key)
+    if hit is not None:
+        tidied, cached_figures = hit
+        for name, data in cached_figures.items():
+            figures.add(data, name.rsplit(".", 1)[1])
+        return tidied
+    tidied = tidy_notebook_page(page_html, toc_ids, lambda h: links[h] if h in links else resolve(h), figure, title)
+    cache.put(key, tidied, taken)
+    return tidied
+
+
+def notebook_description(title: str, claims: int) -> str:
+    """A notebook page's meta description (section pages set theirs in front matter)."""
+    return (
+        f"Executed notebook, run by CI in TensorFlow and PyTorch: {title}. "
+        f"Evidence for {claims} claim{'s' if claims != 1 else ''} of Framework Facts."
+    )

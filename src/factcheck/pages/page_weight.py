@@ -86,3 +86,20 @@ def decode_data_uri(uri: str) -> tuple[bytes, str] | None:
     if not m:
         return None
     return base64.b64decode(m[2]), "png" if m[1] == "png" else "svg"
+
+
+# Material's per-page search weight (default 1). A notebook heading matches Material's title
+# field, weighed 1,000 times more than text: only a large ratio puts the verdict first.
+SECTION_SEARCH_BOOST = 100
+NOTEBOOK_SEARCH_BOOST = 0.1
+
+
+def search_meta(src_uri: str, sections: set[str], meta: dict) -> dict:
+    """The page's ``search`` front matter, with its boost: search lands on the verdict, so a
+    section page ranks above the notebooks that hold its evidence (a page's own setting wins)."""
+    search = dict(meta.get("search", {}))
+    if src_uri.removesuffix(".md") in sections:
+        search.setdefault("boost", SECTION_SEARCH_BOOST)
+    elif src_uri.endswith(".ipynb"):
+        search.setdefault("boost", NOTEBOOK_SEARCH_BOOST)
+    return search

@@ -76,3 +76,24 @@ def place_claims(pages: dict[str, str], registry: Registry, known_values: set[st
 def claim_pages(pages: dict[str, str], registry: Registry, known_values: set[str] | None = None) -> dict[str, str]:
     """claim id -> page (the mapping alone)."""
     return place_claims(pages, registry, known_values).page_of
+
+
+def notebook_nav(registry: Registry, notebooks: dict) -> list:
+    """The Notebooks menu: each section's notebooks under the section's title, in section order
+    (``notebooks``: relative path -> source notebook with a ``title``)."""
+    titles = {s.id: s.title for s in registry.sections}
+    groups: dict[str, list] = {}
+    for rel, source in notebooks.items():
+        groups.setdefault(rel.split("/")[0], []).append({source.title: f"notebooks/{rel}"})
+    order = [s.id for s in registry.sections]
+    keys = sorted(groups, key=lambda k: (order.index(k) if k in order else len(order), k))
+    return [{titles.get(k, k.replace("-", " ").capitalize()): groups[k]} for k in keys]
+
+
+def public_urls(pages: dict[str, str], placed: dict[str, str], site_url: str) -> list[str]:
+    """Every URL people may link to: each page (``pages``: source file -> URL), and each
+    page#claim-id (sorted, one per line)."""
+    urls = {src: site_url + url.removeprefix("./") for src, url in pages.items()}
+    listed = set(urls.values())
+    listed.update(f"{urls[page]}#{cid}" for cid, page in placed.items() if page in urls)
+    return sorted(listed)

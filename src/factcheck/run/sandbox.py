@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -115,7 +114,7 @@ class Sandbox:
 
     def __enter__(self) -> Sandbox:
         # Named tmp…: the scrubbing masks it like any scratch folder.
-        self._tmp = tempfile.TemporaryDirectory(prefix="tmp")
+        self._tmp = tempfile.TemporaryDirectory(prefix="tmp", ignore_cleanup_errors=True)
         base = Path(self._tmp.name)
         self.cwd = base / "notebook"
         self.cwd.mkdir()
@@ -141,5 +140,5 @@ class Sandbox:
 
     def __exit__(self, *exc) -> None:
         if self._tmp is not None:
-            shutil.rmtree(self._tmp.name, ignore_errors=True)
+            self._tmp.cleanup()
             self._tmp = None
