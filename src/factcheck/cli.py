@@ -5,6 +5,7 @@ check                                                       registry, pages and 
 sync [--check]                                              rebuild notebooks' generated cells
 drift --latest DIR --run-result FILE                        compare a newest-release run with the pinned one
 matrix [...]                                                the version matrix (factcheck/matrix/cli.py)
+counterfactuals [...]                                       each claim's evidence seen to fail (counterfactuals/cli.py)
 """
 
 from __future__ import annotations
@@ -88,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         from .matrix.cli import main as matrix_main
 
         return matrix_main(argv[1:])
+    if argv[:1] == ["counterfactuals"]:
+        from .counterfactuals.cli import main as counterfactuals_main
+
+        return counterfactuals_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="factcheck", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -36,6 +36,7 @@ from .sanitize import machine_paths, sanitize_outputs
 from .versions import machine_record, version_record
 
 DEFAULT_CELL_TIMEOUT = 300  # seconds per cell; a notebook may set metadata.factcheck.timeout
+INJECTED_TAG = "injected"  # a cell a run added (a counterfactual's code)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -117,7 +118,8 @@ def execute_notebook(nb, sandbox: Sandbox, timeout: int = DEFAULT_CELL_TIMEOUT, 
 @dataclass(frozen=True)
 class Task:
     """One notebook to execute with errors allowed, and where its executed copy goes (plain data:
-    it crosses a process boundary). ``inject``: (0-based position, code) cells added first."""
+    it crosses a process boundary). ``stop_after``: keep the cells up to this 0-based position
+    only; ``inject``: (0-based position, code) cells added then."""
 
     src: str
     out: str
@@ -125,6 +127,7 @@ class Task:
     exclusive: bool = False
     blocked: tuple[str, ...] = ()
     wheels: tuple[str, ...] = ()
+    stop_after: int | None = None
     inject: tuple[tuple[int, str], ...] = ()
 
 
@@ -139,9 +142,11 @@ def _run_task(task: Task) -> Outcome:
 
     _quiet_worker()
     nb = read_notebook(Path(task.src))
+    if task.stop_after is not None:
+        nb.cells = nb.cells[: task.stop_after + 1]
     for position, code in sorted(task.inject, reverse=True):
         cell = nbformat.v4.new_code_cell(code)
-        cell.metadata["tags"] = ["injected"]
+        cell.metadata["tags"] = [INJECTED_TAG]
         nb.cells.insert(position, cell)
     with Sandbox([Path(p) for p in task.blocked], [Path(w) for w in task.wheels]) as sandbox:
         outcome = execute_notebook(nb, sandbox, task.timeout, allow_errors=True)

@@ -39,6 +39,42 @@ class Evidence:
     notebook: str  # relative to the notebooks directory
     cells: tuple[str, ...]  # cell tags, in display order
     untestable: str | None = None  # why no code can decide this side (judged from sources)
+    counterfactuals: tuple[Counterfactual, ...] = ()
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """A way the side's fact could be false: ``code`` injected before the cell tagged ``before``
+    (``start``: after the generated cells; None: the side's first evidence cell) makes it so,
+    and the evidence must then fail."""
+
+    condition: str  # completes "If ...", shown on the panel
+    code: str
+    before: str | None = None
+
+
+@dataclass(frozen=True)
+class Era:
+    """Releases of a side's framework on which the claim's verdict was another, because the fact
+    was different then (a declared history entry, verified against the version matrix)."""
+
+    first: str  # minor release, "2.12"
+    last: str  # minor release, "2.15" (== first for one release)
+    verdict: str
+    because: str
+    cells: tuple[str, ...] = ()  # the side's cells that fail there; empty: any of them
+
+    def covers(self, release: str) -> bool:
+        key = release_key(release)
+        return release_key(self.first) <= key <= release_key(self.last)
+
+    @property
+    def span(self) -> str:
+        return self.first if self.first == self.last else f"{self.first}–{self.last}"
+
+
+def release_key(minor: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in minor.split(".") if p.isdigit())
 
 
 @dataclass(frozen=True)
@@ -87,6 +123,7 @@ class Claim:
     file: Path  # the claims file that defines it
     origin: Origin | None = None  # None: the quote is the article's
     difference: Difference | None = None
+    history: dict[str, tuple[Era, ...]] = field(default_factory=dict)  # side -> its eras, oldest first
 
 
 @dataclass
@@ -180,10 +217,15 @@ def load_registry(
                         raw["evidence"][fw]["notebook"],
                         tuple(raw["evidence"][fw]["cells"]),
                         raw["evidence"][fw].get("untestable"),
+                        tuple(
+                            Counterfactual(" ".join(c["if"].split()), c["code"], c.get("before"))
+                            for c in raw["evidence"][fw].get("counterfactuals", [])
+                        ),
                     )
                     for fw in (*FRAMEWORKS, SHARED)
                     if fw in raw["evidence"]
                 },
+                history=_history(path, cid, raw),
                 sources=tuple(Source(**s) for s in raw["sources"]),
                 file=path,
                 origin=Origin(**raw["origin"]) if "origin" in raw else None,
@@ -237,6 +279,39 @@ def check_source_consistency(registry: Registry) -> None:
         raise RegistryError("\n".join(problems))
 
 
+def _history(path: Path, cid: str, raw: dict) -> dict[str, tuple[Era, ...]]:
+    """A claim's declared eras per side, oldest first; overlapping ranges, a range that runs
+    backwards, cells that are not the side's own or a side without code evidence are errors."""
+    out = {}
+    for side, entries in raw.get("history", {}).items():
+        where = f"{path}: claim {cid!r}, field 'history.{side}"
+        evidence = raw["evidence"].get(side, {})
+        if evidence.get("untestable"):
+            raise RegistryError(f"{where}': this side is untestable, so no release can show its history")
+        eras = []
+        for i, entry in enumerate(entries):
+            first, _, last = entry["releases"].partition("-")
+            era = Era(
+                first,
+                last or first,
+                entry["verdict"],
+                " ".join(entry["because"].split()),
+                tuple(entry.get("cells", ())),
+            )
+            if release_key(era.last) < release_key(era.first):
+                raise RegistryError(f"{where}[{i}].releases': {entry['releases']!r} runs backwards")
+            strangers = [c for c in era.cells if c not in evidence.get("cells", [])]
+            if strangers:
+                raise RegistryError(f"{where}[{i}].cells': {', '.join(strangers)} are not this side's evidence cells")
+            eras.append(era)
+        eras.sort(key=lambda e: release_key(e.first))
+        for a, b in zip(eras, eras[1:], strict=False):
+            if release_key(b.first) <= release_key(a.last):
+                raise RegistryError(f"{where}': releases {a.span} and {b.span} overlap")
+        out[side] = tuple(eras)
+    return out
+
+
 def check_evidence_cells(registry: Registry, notebooks: dict[str, SourceNotebook], notebooks_dir: Path) -> None:
     """Every evidence notebook exists and holds each tagged cell the registry names."""
     problems = []
@@ -254,6 +329,12 @@ def check_evidence_cells(registry: Registry, notebooks: dict[str, SourceNotebook
                     problems.append(
                         f"{claim.file}: claim {claim.id!r}, field 'evidence.{fw}.cells': "
                         f"no cell tagged {tag!r} in {source.path}"
+                    )
+            for i, cf in enumerate(ev.counterfactuals):
+                if cf.before not in (None, "start") and cf.before not in source.tags:
+                    problems.append(
+                        f"{claim.file}: claim {claim.id!r}, field 'evidence.{fw}.counterfactuals[{i}].before': "
+                        f"no cell tagged {cf.before!r} in {source.path}"
                     )
     if problems:
         raise RegistryError("\n".join(problems))
