@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .counterfactuals.results import load_all as load_counterfactuals
+from .counterfactuals.runner import current_results as current_counterfactuals
 from .errors import EvidenceError, PageError, RegistryError
 from .evidence.checks import NotebookCode, assert_problems, check_evidence_ran
 from .evidence.extract import EvidenceCell, ExecutedNotebook
@@ -128,6 +130,7 @@ class ClaimView:
     passed: dict[str, bool]  # side (or "both") -> every cell ran, and a side asserted (or is untestable)
     marks: dict[str, list[Mark]]  # side -> its outcome on each tested release (the version matrix)
     record: dict  # the execution record of the newest notebook its evidence comes from
+    counterfactuals: dict[str, list] = field(default_factory=dict)  # side -> current results
 
     @property
     def id(self) -> str:
@@ -210,6 +213,19 @@ class Site:
                     ],
                     "versions": {k: v for k, v in view.record["versions"].items() if v},
                     "releases": claim_releases(view.marks),
+                    "counterfactuals": {
+                        side: [
+                            {
+                                "if": r.condition,
+                                "outcome": r.outcome,
+                                "cell": r.cell,
+                                "error": r.error,
+                                "checked_on": r.checked_on,
+                            }
+                            for r in results
+                        ]
+                        for side, results in view.counterfactuals.items()
+                    },
                     "verified_on": view.record["executed_at"][:10],
                 }
             )
@@ -242,6 +258,7 @@ class Site:
 
 
 SOCIAL_CARD = "assets/social-card.png"  # overrides/main.html links it
+COUNTERFACTUALS = "data/counterfactuals"
 
 
 def assemble(sources: Sources, report: RunReport, pages: dict[str, str], repo_url: str | None = None) -> Site:
@@ -257,14 +274,15 @@ def assemble(sources: Sources, report: RunReport, pages: dict[str, str], repo_ur
     placement = place_claims(pages, registry, set(values))
     matrix = Matrix.load(project.root / "data" / "version-matrix")
     hashes = current_hashes(sources.notebooks)
-    views = _views(registry, executed, records, values, matrix, hashes)
+    counterfactuals = current_counterfactuals(registry, load_counterfactuals(project.root / COUNTERFACTUALS), hashes)
+    views = _views(registry, executed, records, values, matrix, hashes, counterfactuals)
     guide = None
     if placement.uses("decision-guide"):
         guide = load_decision_guide(project.root / "data" / "decision-guide.yaml", registry)
     return Site(sources, executed, records, values, placement, views, guide, matrix, repo_url)
 
 
-def _views(registry, executed, records, values, matrix: Matrix, hashes) -> dict[str, ClaimView]:
+def _views(registry, executed, records, values, matrix: Matrix, hashes, counterfactuals) -> dict[str, ClaimView]:
     """Every claim's view, after checking that its evidence ran and asserts something that could
     fail, and that every value its explanation or difference names was recorded. All problems
     are reported at once."""
@@ -300,7 +318,9 @@ def _views(registry, executed, records, values, matrix: Matrix, hashes) -> dict[
                 for side in FRAMEWORK_IDS
             }
             newest = max((records[ev.notebook] for ev in claim.evidence.values()), key=lambda r: r["executed_at"])
-            views[claim.id] = ClaimView(claim, explanation, cells, passed, marks, newest)
+            views[claim.id] = ClaimView(
+                claim, explanation, cells, passed, marks, newest, counterfactuals.get(claim.id, {})
+            )
         except EvidenceError as exc:
             problems.append(str(exc))
     if problems:
@@ -376,7 +396,14 @@ def _claim(ctx: PageContext, arg: str, stash) -> str:
         releases = strip_html(view.id, view.marks, ctx.url_to(VERSIONS_PAGE))
     claim = dataclasses.replace(view.claim, explanation=view.explanation)
     return render.claim_panel(
-        claim, view.cells, links, stash, repo_url=site.repo_url, figure=ctx.figure, releases=releases
+        claim,
+        view.cells,
+        links,
+        stash,
+        repo_url=site.repo_url,
+        figure=ctx.figure,
+        releases=releases,
+        counterfactuals=view.counterfactuals,
     )
 
 

@@ -72,6 +72,24 @@ def current(recorded: NotebookCounterfactuals | None, items: list[Item], noteboo
     return all((i.claim, i.side, i.index, i.digest) in have for i in items)
 
 
+def current_results(
+    registry: Registry, recorded: dict[str, NotebookCounterfactuals], hashes: dict[str, str]
+) -> dict[str, dict[str, list[CounterfactualResult]]]:
+    """claim -> side -> the results that ran against the notebook and counterfactual as they
+    are now (a stale result is left out: the panel shows only what was checked)."""
+    out: dict[str, dict[str, list[CounterfactualResult]]] = {}
+    for rel, items in items_by_notebook(registry).items():
+        data = recorded.get(rel)
+        if data is None or data.code_hash != hashes.get(rel):
+            continue
+        found = {(r.claim, r.side, r.index, r.digest): r for r in data.results}
+        for item in items:
+            result = found.get((item.claim, item.side, item.index, item.digest))
+            if result is not None:
+                out.setdefault(item.claim, {}).setdefault(item.side, []).append(result)
+    return out
+
+
 def injection_point(nb, item: Item) -> int:
     """The 0-based position the item's code goes in at (see the module docstring)."""
     tags = tagged_cells(nb)

@@ -145,6 +145,27 @@ def framework_switch(claim_id: str) -> str:
     return f'<div class="fw-switch" role="radiogroup" aria-label="Framework">{"".join(parts)}</div>'
 
 
+def counterfactuals_html(results) -> str:
+    """What would change one side's verdict, and that its evidence was seen to fail then
+    (``results``: counterfactuals/results.py's, current ones only)."""
+    if not results:
+        return ""
+    items = []
+    for r in results:
+        condition = html.escape(r.condition.rstrip("."))
+        if r.outcome == "failed":
+            kind = html.escape((r.error or "").split(":", 1)[0])
+            seen = f"fails at <code>{html.escape(r.cell or '')}</code> ({kind}), checked on {r.checked_on}"
+        else:
+            seen = f"<strong>not seen to fail</strong> ({html.escape(r.outcome)}), checked on {r.checked_on}"
+        items.append(f"<li>If {condition}: {seen}.</li>")
+    return (
+        '<div class="claim-counterfactuals"><p class="claim-counterfactuals__title">'
+        "Would the evidence notice? Each change below was made, and the evidence failed:</p>"
+        f"<ul>{''.join(items)}</ul></div>"
+    )
+
+
 def framework_tab(
     framework: str,
     cells: list[EvidenceCell],
@@ -152,8 +173,10 @@ def framework_tab(
     stash: Stash,
     untestable: str | None = None,
     figure: FigureSink | None = None,
+    counterfactuals=(),
 ) -> str:
-    """One framework's cells, code then outputs then a caption, each cell as CI ran it."""
+    """One framework's cells, code then outputs then a caption, each cell as CI ran it; then the
+    changes of the fact its evidence was seen to fail under."""
     body = []
     if untestable:
         body.append(f'<p class="claim-untestable" markdown>**{UNTESTABLE}:** {untestable}</p>')
@@ -161,6 +184,8 @@ def framework_tab(
         body.append(_fence(cell.source, f"{FRAMEWORK_LABELS[framework]} · {cell.tag}"))
         body.append(stash(outputs_html(cell, figure)))
         body.append(cell_caption(cell, notebook_link))
+    if counterfactuals:
+        body.append(stash(counterfactuals_html(counterfactuals)))
     content = "\n\n".join(body)
     return f'<div class="fw-panel fw-panel--{framework}" markdown>\n\n{content}\n\n</div>\n'
 
@@ -215,9 +240,11 @@ def claim_panel(
     repo_url: str | None = None,
     figure: FigureSink | None = None,
     releases: str | None = None,
+    counterfactuals: dict | None = None,
 ) -> str:
     """The whole panel for one claim, as Markdown with stashed HTML (``releases``: the strips of
-    the outcomes on other releases, releases.strip_html)."""
+    the outcomes on other releases, releases.strip_html; ``counterfactuals``: side -> the
+    counterfactual results its evidence was seen to fail under)."""
     hashes = "#" * heading_level
     header = stash(
         '<div class="claim-meta">'
@@ -231,7 +258,15 @@ def claim_panel(
     quote = f"> “{claim.quote}”\n> — {quote_attribution(claim)}"
     tabs = stash(framework_switch(claim.id)) + "\n\n"
     tabs += "\n".join(
-        framework_tab(fw, cells[fw], notebook_links[fw], stash, claim.evidence[fw].untestable, figure)
+        framework_tab(
+            fw,
+            cells[fw],
+            notebook_links[fw],
+            stash,
+            claim.evidence[fw].untestable,
+            figure,
+            (counterfactuals or {}).get(fw, ()),
+        )
         for fw in FRAMEWORKS
     )
     shared = ""

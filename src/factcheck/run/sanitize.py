@@ -25,6 +25,7 @@ _NATIVE_LOG = re.compile(
 def machine_paths(project_root: Path) -> list[tuple[str, str]]:
     """Build-machine paths that must not reach the site, longest first, with their stand-ins."""
     pairs = {
+        sys.prefix: "$VENV",  # as the kernel sees it (a linked environment is not resolved there)
         str(Path(sys.prefix).resolve()): "$VENV",
         str(Path(sys.base_prefix).resolve()): "$PYTHON_HOME",
         str(Path(project_root).resolve()): "$REPO",
