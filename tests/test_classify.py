@@ -84,7 +84,11 @@ def test_a_missing_package_earlier_in_the_notebook_is_not_the_claims_failure():
     nb = {
         "cells": [
             _cell("import torch"),
-            _cell("import litert_torch", ["litert"], ("ModuleNotFoundError", "No module named 'litert_torch'")),
+            _cell(
+                "import litert_torch\npaths.append('LiteRT')",
+                ["litert"],
+                ("ModuleNotFoundError", "No module named 'litert_torch'"),
+            ),
             _cell("assert paths == ALL", ["table"], ("AssertionError", "assert paths == ALL")),
             _cell(
                 "metadata('litert-torch')",
@@ -165,7 +169,9 @@ def test_a_library_that_imports_only_on_newer_releases_fails_only_its_own_cells(
         ]
     }
     hub = classify_side(nb, ["hub"])
-    assert (hub.outcome, hub.reason.kind, hub.reason.package) == (COULD_NOT_RUN, MISSING_PACKAGE, "keras_hub")
+    # Installed, but it does not import with this release: incompatible, not missing.
+    assert (hub.outcome, hub.reason.kind, hub.reason.package) == (COULD_NOT_RUN, PACKAGE_MISMATCH, "keras_hub")
+    assert "does not work with this release" in hub.reason.detail
     assert classify_side(nb, ["tf"]).outcome == HOLDS
 
 
@@ -288,3 +294,39 @@ def test_broken_environment_is_a_run_status_not_flipped_claims(executed):
     sides = [s for c in results.values() for s in c.values()]
     assert {s.outcome for s in sides} == {COULD_NOT_RUN}
     assert {s.reason.kind for s in sides} == {"broken-environment"}
+
+
+def test_a_claims_own_failure_is_never_hidden_behind_an_unrelated_cells_missing_package():
+    # The earlier cell lacked a library, but the side's cell reads nothing it writes: the
+    # side's assert is its own failure.
+    nb = {
+        "cells": [
+            _cell("import torch"),
+            _cell("import onnxruntime\nsession = onnxruntime.InferenceSession(path)", ["onnx"],
+                  ("ModuleNotFoundError", "No module named 'onnxruntime'")),
+            _cell("assert torch.ones(2).sum() == 3", ["t"], ("AssertionError", "assert torch.ones(2).sum() == 3")),
+        ]
+    }  # fmt: skip
+    side = classify_side(nb, ["t"])
+    assert (side.outcome, side.cell) == (FAILS, 3)
+    # Where the side reads what that cell writes, it never got a fair try.
+    nb["cells"][2] = _cell("assert session is not None", ["t"], ("NameError", "name 'session' is not defined"))
+    assert classify_side(nb, ["t"]).reason.kind == MISSING_PACKAGE
+
+
+def test_a_library_installed_for_a_newer_release_is_incompatible_not_missing():
+    for evalue in (
+        "BertModel requires PyTorch >= 2.6, but PyTorch was not found or an older version is installed",
+        "Could not import module 'BertModel'. Are this object's requirements defined correctly?",
+    ):
+        nb = {"cells": [_cell("model = BertModel(config)", ["t"], ("ImportError", evalue))]}
+        side = classify_side(nb, ["t"])
+        assert (side.outcome, side.reason.kind) == (COULD_NOT_RUN, PACKAGE_MISMATCH), evalue
+
+
+def test_a_release_that_refuses_the_matrix_python_is_not_checkable_here():
+    error = ("RuntimeError", "Python 3.11+ not yet supported for torch.compile")
+    nb = {"cells": [_cell("torch.compile(f)(x)", ["t"], error)]}
+    side = classify_side(nb, ["t"])
+    assert (side.outcome, side.reason.kind) == (COULD_NOT_RUN, "unsupported-python")
+    assert "Python 3.11" in side.reason.detail

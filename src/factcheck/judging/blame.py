@@ -92,8 +92,11 @@ def missing_module(output: dict) -> str | None:
 
 
 def is_missing_package(output: dict) -> bool:
-    """An ImportError caused by a package the environment lacks (or cannot import), as opposed
-    to a framework lacking an API (``No module named 'torch.export'``: that is the claim)."""
+    """An ImportError caused by a package the environment lacks, as opposed to a framework
+    lacking an API (``No module named 'torch.export'``: that is the claim) or an installed
+    library that does not work with this release (``incompatible_library``)."""
+    if incompatible_library(output) is not None:
+        return False
     module = missing_module(output)
     if module is None:
         return False
@@ -223,3 +226,79 @@ def _likely_cause(err: dict, earlier: list, cells) -> tuple:
             if assigns.search(_source(cells[j])):
                 return j, e
     return earlier[-1]
+
+
+# An installed library that imports, or is found, but does not work with the release under test:
+# the notebook helpers' stand-in ("No module named 'x' that imports here (...)"), a library's own
+# check ("BertModel requires PyTorch >= 2.6"), or its lazy loader ("Could not import module 'X'").
+_IMPORTS_BADLY = re.compile(r"No module named '([\w.]+)' that imports here \(")
+_NEEDS_NEWER = re.compile(r"\brequires (?:PyTorch|TensorFlow|torch|tensorflow|Keras|keras) ?>= ?[\d.]+")
+_LAZY_IMPORT = re.compile(r"Could not import module '(\w+)'")
+# A release whose feature refuses this Python (torch 2.0's torch.compile on Python 3.11).
+_UNSUPPORTED_PYTHON = re.compile(r"Python (3\.\d+)\+? (?:is )?not (?:yet )?supported")
+
+
+def incompatible_library(output: dict) -> str | None:
+    """The library (its import name; "" when the error does not say) that is installed but does
+    not work with the release under test, or None."""
+    if output.get("ename") not in (*_IMPORT_ERRORS, "RuntimeError"):
+        return None
+    evalue = str(output.get("evalue", ""))
+    if m := _IMPORTS_BADLY.search(evalue):
+        return m.group(1)
+    if _NEEDS_NEWER.search(evalue) or _LAZY_IMPORT.search(evalue):
+        return ""
+    return None
+
+
+def unsupported_python(output: dict) -> str | None:
+    """The Python version a release refuses (``Python 3.11+ not yet supported for
+    torch.compile`` -> ``3.11``), or None."""
+    m = _UNSUPPORTED_PYTHON.search(str(output.get("evalue", "")))
+    return m.group(1) if m else None
+
+
+def names_written(source: str) -> set[str]:
+    """Names a cell binds or changes in place (``x = ...``, ``x[k] = ...``, ``x.append(...)``,
+    ``import x``, ``def x``): what a later cell may read from it."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    found: set[str] = set()
+
+    def base(node) -> str | None:
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        return node.id if isinstance(node, ast.Name) else None
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for leaf in ast.walk(target):
+                    if isinstance(leaf, ast.Name):
+                        found.add(leaf.id)
+                if (name := base(target)) is not None:
+                    found.add(name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in ("append", "extend", "update", "add", "insert", "setdefault", "pop", "remove"):
+                if (name := base(node.func.value)) is not None:
+                    found.add(name)
+    return found
+
+
+def names_read(source: str) -> set[str]:
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

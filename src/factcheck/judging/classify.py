@@ -37,9 +37,13 @@ from .blame import (
     _tags,
     cell_error,
     error_line,
+    incompatible_library,
     is_missing_package,
     missing_module,
+    names_read,
+    names_written,
     notebook_errors,
+    unsupported_python,
 )
 from .results import (
     BROKEN_ENVIRONMENT,
@@ -48,6 +52,7 @@ from .results import (
     PACKAGE_MISMATCH,
     REASON_KINDS,
     SIDES,
+    UNSUPPORTED_PYTHON,
     NotebookResult,
     Reason,
     SideResult,
@@ -107,6 +112,12 @@ def classify_side(
         return SideResult(HOLDS, tags, untestable=untestable)
     i, err = first
     line = error_line(err)
+    if (python := unsupported_python(err)) is not None:
+        why = f"this release does not run on Python {python}, the only Python the matrix has"
+        return cannot(UNSUPPORTED_PYTHON, f"cell {i + 1}: {line} ({why})", i + 1)
+    if (library := incompatible_library(err)) is not None:
+        why = " (installed, but it does not work with this release)"
+        return cannot(PACKAGE_MISMATCH, f"cell {i + 1}: {line}{why}", i + 1, library.split(".")[0] or None)
     if is_missing_package(err):
         module = missing_module(err) or None
         package = module.split(".")[0] if module else None
@@ -123,19 +134,30 @@ def classify_side(
     # 3. Was it a consequence of an earlier cell that raised?
     earlier = [(j, cell_error(cells[j])) for j in range(i) if j not in own and cells[j].get("cell_type") == "code"]
     earlier = [(j, e) for j, e in earlier if e is not None]
-    # A setup cell that raised, or an earlier cell that lacked a package, leaves the notebook
-    # without what the evidence builds on: whatever the side's cell then raises is not the claim.
-    # An untagged cell that only lacks a name an earlier claim cell failed to define (a cell
-    # recording that claim's figures) is that claim's consequence, not a failed setup.
+    # A setup cell that raised leaves the notebook without what the evidence builds on: whatever
+    # the side's cell then raises is not the claim. An earlier claim cell that lacked a package
+    # counts only where the side reads what that cell writes (its own failure is never hidden
+    # behind an unrelated cell). An untagged cell that only lacks a name an earlier claim cell
+    # failed to define (a cell recording that claim's figures) is that claim's consequence.
     setup_failed = [(j, e) for j, e in earlier if not _tags(cells[j]) and not _claim_consequence(j, e, cells)]
-    lacking = [(j, e) for j, e in earlier if is_missing_package(e) or _mismatch(e, source) is not None]
+    reads = names_read(_source(cells[i]))
+    lacking = [
+        (j, e)
+        for j, e in earlier
+        if (is_missing_package(e) or _mismatch(e, source) is not None or incompatible_library(e) is not None)
+        and (names_written(_source(cells[j])) & reads)
+    ]
     consequence = err.get("ename") in ("NameError", "UnboundLocalError")
     if setup_failed or lacking or (earlier and consequence):
         if setup_failed or lacking:
             j, e = sorted(setup_failed + lacking, key=lambda je: je[0])[0]
         else:
             j, e = _likely_cause(err, earlier, cells)
-        if is_missing_package(e):
+        if unsupported_python(e) is not None:
+            kind, module = UNSUPPORTED_PYTHON, None
+        elif incompatible_library(e) is not None:
+            kind, module = PACKAGE_MISMATCH, incompatible_library(e) or None
+        elif is_missing_package(e):
             kind, module = MISSING_PACKAGE, missing_module(e)
         elif _mismatch(e, source) is not None:
             kind, module = PACKAGE_MISMATCH, _mismatch(e, source)

@@ -51,6 +51,8 @@ MISSING_PACKAGE = "missing-package"  # ImportError of a package the environment 
 PACKAGE_MISMATCH = "package-mismatch"
 EARLIER_CELL = "earlier-cell-failed"  # a cell before the evidence raised (setup, or another claim's)
 BROKEN_ENVIRONMENT = "broken-environment"  # the environment check failed: nothing was judged
+# The release refuses the matrix's Python (torch 2.0's torch.compile on 3.11): not checkable here.
+UNSUPPORTED_PYTHON = "unsupported-python"
 REASON_KINDS = (
     MISSING_PACKAGE,
     PACKAGE_MISMATCH,
@@ -60,6 +62,7 @@ REASON_KINDS = (
     NOT_STARTED,
     NOT_EXECUTED,
     BROKEN_ENVIRONMENT,
+    UNSUPPORTED_PYTHON,
 )
 
 # Run statuses: "complete" (environment checked, notebooks executed, claims judged),
