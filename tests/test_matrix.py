@@ -398,3 +398,70 @@ def test_result_files_carry_no_machine_paths():
     )
     assert run.scrub("no file /tmp/tf-deploy-ub8c5f2e/models/1") == "no file $TMPDIR/tf-deploy-…/models/1"
     assert run.scrub(f"{ROOT}/notebooks/a.ipynb") == "$REPO/notebooks/a.ipynb"
+
+
+def _dated(*pairs):
+    """PyPI JSON with one wheel per release, uploaded on the given day."""
+    wheel = "pkg-{}-cp311-cp311-manylinux_2_28_x86_64.whl"
+    return {
+        "releases": {
+            v: [{"filename": wheel.format(v), "yanked": False, "upload_time_iso_8601": f"{day}T12:00:00Z"}]
+            for v, day in pairs
+        }
+    }
+
+
+def test_evidence_libraries_are_those_of_the_release_s_time_and_the_pinned_run_uses_the_lock(tmp_path, monkeypatch):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    torch = [("2.3.0", "2024-04-24"), ("2.3.1", "2024-06-05"), ("2.4.0", "2024-07-24"), ("2.14.1", "2026-05-01")]
+    transformers = [
+        ("4.41.0", "2024-05-17"),
+        ("4.43.0", "2024-07-23"),
+        ("4.44.0", "2024-08-06"),
+        ("5.24.0", "2026-10-01"),
+    ]
+    pypi = {
+        "torch": _dated(*torch),
+        "transformers": _dated(*transformers),
+        "litert-torch": _dated(("0.9.0", "2026-03-01")),
+    }
+    old = Run("torch", "2.3", "2.3.1", pypi, tmp_path)
+    assert old.cutoff == "2024-07-24", "torch 2.4 replaced 2.3 that day"
+    req, why = old.of_its_time("transformers")
+    assert req == "transformers<=4.43.0" and "2024-07-24" in why
+    req, why = old.of_its_time("litert-torch")
+    assert req is None and "2026-03-01" in why, "a library first released later is left out, saying so"
+    pinned = Run("torch", "2.14", old.lock["torch"], pypi, tmp_path)
+    assert pinned.pinned_run and pinned.of_its_time("transformers")[0] == f"transformers=={old.lock['transformers']}"
+
+
+def test_a_library_that_installs_but_does_not_import_gives_way_to_its_newest_older_release_that_does(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    run = Run("tensorflow", "2.16", "2.16.2", {"onnx": _dated(("1.16.2", "2024-05-01"), ("1.17.0", "2024-09-01"),
+                                                              ("1.18.0", "2025-03-01"))}, tmp_path)  # fmt: skip
+    installed = {"onnx": "1.18.0"}
+
+    class Pip:
+        def freeze(self):
+            return dict(installed)
+
+        def download(self, reqs, constraints, dest, timeout):
+            return 0, "", []
+
+        def install(self, reqs, constraints, timeout=900, extra=()):
+            installed["onnx"] = reqs[0].split("==")[1]
+            return 0, ""
+
+    def import_error(python, lib):
+        return (
+            None
+            if installed[lib] == "1.17.0"
+            else "AttributeError: module 'ml_dtypes' has no attribute 'float4_e2m1fn'"
+        )
+
+    monkeypatch.setattr(environments, "import_error", import_error)
+    assert run.ensure_imports(Pip(), ["onnx"], {"onnx": "onnx<=1.18.0"}) == []
+    assert installed["onnx"] == "1.17.0"
+    assert any("onnx 1.17.0: the newest release that imports" in note for note in run.notes)

@@ -130,3 +130,29 @@ def inspect(python: Path) -> dict:
     env = kernel_env(python)
     out = subprocess.run([str(python), "-c", INSPECT], capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout)
+
+
+# Import names of the evidence libraries whose distribution name differs.
+IMPORT_NAMES = {
+    "keras-hub": "keras_hub", "ai-edge-litert": "ai_edge_litert", "litert-torch": "litert_torch",
+    "scikit-learn": "sklearn", "onnxruntime": "onnxruntime",
+}  # fmt: skip
+
+
+def import_error(python: Path, lib: str) -> str | None:
+    """Why ``lib`` does not import in the environment of ``python`` (its last error line), or
+    None when it does. torch is imported first, as the notebooks do."""
+    module = IMPORT_NAMES.get(lib, lib.replace("-", "_"))
+    code = f"import torch\nimport {module}"
+    try:
+        proc = subprocess.run(
+            [str(python), "-c", code], capture_output=True, text=True, timeout=300, env=kernel_env(python),
+            cwd=tempfile.gettempdir(),
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return "no answer within 300 s"
+    if proc.returncode == 0:
+        return None
+    lines = [x for x in proc.stderr.strip().splitlines() if x.strip()]
+    errors = [x for x in lines if re.match(r"^\w+(Error|Exception)\b", x)]
+    return (errors[-1] if errors else (lines[-1] if lines else f"exit {proc.returncode}"))[:400]

@@ -97,3 +97,41 @@ def plan(cache: dict | None = None) -> list[tuple[str, str, str]]:
         for minor, version in newest_per_minor(releases(spec["package"], data), spec["first"]).items():
             runs.append((fw, minor, version))
     return runs
+
+
+def release_dates(data: dict) -> dict[str, str]:
+    """``{"2.3.1": "2024-06-05", ...}``: the day each release's first file was uploaded."""
+    dates = {}
+    for version, files in data.get("releases", {}).items():
+        stamps = [f.get("upload_time_iso_8601") or f.get("upload_time") or "" for f in files]
+        stamps = [s for s in stamps if s]
+        if stamps:
+            dates[version] = min(stamps)[:10]
+    return dates
+
+
+def successor_date(package: str, minor: str, first: tuple[int, int], data: dict | None = None) -> str | None:
+    """The day the next minor release of ``package`` after ``minor`` came out (None for the
+    newest): until then, ``minor`` was the release a user of the framework had."""
+    data = data or fetch_json(package)
+    minors = newest_per_minor(releases(package, data), first)
+    later = sorted((m for m in minors if _version_key(m) > _version_key(minor)), key=_version_key)
+    if not later:
+        return None
+    dates = release_dates(data)
+    firsts = [v for v in dates if ".".join(v.split(".")[:2]) == later[0] and v in releases(package, data)]
+    return min(dates[v] for v in firsts) if firsts else None
+
+
+def newest_before(package: str, day: str, cap: str | None, data: dict | None = None) -> tuple[str | None, str | None]:
+    """The newest final release of ``package`` out before ``day`` and no newer than ``cap``:
+    (that version or None, the day its first release came out)."""
+    data = data or fetch_json(package)
+    dates = release_dates(data)
+    found = [
+        v
+        for v in releases(package, data)
+        if v in dates and dates[v] < day and (cap is None or _version_key(v) <= _version_key(cap))
+    ]
+    first = min(dates.values()) if dates else None
+    return (max(found, key=_version_key) if found else None), first

@@ -26,8 +26,19 @@ from pathlib import Path
 from ..judging.results import Environment, LeftOut, PackageStatus
 from ..vocabulary import EVIDENCE_LIBRARIES
 from . import ENVS, OUT_DIR, ROOT, WHEELHOUSE, say
-from .checks import check_environment, inspect, why_not_newest
-from .discovery import FRAMEWORKS, OTHER, _version_key, canonical, fetch_json, lock_versions, newest_per_minor, releases
+from .checks import check_environment, import_error, inspect, why_not_newest
+from .discovery import (
+    FRAMEWORKS,
+    OTHER,
+    _version_key,
+    canonical,
+    fetch_json,
+    lock_versions,
+    newest_before,
+    newest_per_minor,
+    releases,
+    successor_date,
+)
 from .pip import ALIASES, Pip, key_line, machine_caps, prune_wheelhouse, tree_gb, write_constraints
 
 # Core packages besides the frameworks, each capped at its requirements.lock version.
@@ -44,6 +55,7 @@ UNDECLARED = {
 }
 
 LIB_TIMEOUT_S = 240  # one evidence library's resolution and download
+IMPORT_TRIES = 3  # older minor releases tried for a library that installs but does not import
 CORE_ATTEMPTS = 8  # failed resolutions of the core before giving up
 
 
@@ -80,6 +92,23 @@ class RunEnvironment:
         self.used: list[Path] = []
         self.notes: list[str] = []
         self.asked: dict[str, str] = {}  # package -> a requirement the runner added, and why
+        # The pinned release runs in the project's own environment (requirements.lock), so it
+        # agrees with the site's build; any other release gets evidence libraries of its time:
+        # none newer than those out before the framework's next minor release replaced it.
+        self.pinned_run = not newest and version == self.lock.get(canonical(self.spec["package"]))
+        self._cutoff: str | None | bool = False  # not looked up yet
+
+    @property
+    def cutoff(self) -> str | None:
+        """The day the next minor release replaced this one (None: the newest, the pinned run
+        or the drift run, whose libraries are capped by the lock only)."""
+        if self._cutoff is False:
+            self._cutoff = None
+            if not self.newest and not self.pinned_run:
+                package = self.spec["package"]
+                data = self.pypi.get(package) or self._pypi(package)
+                self._cutoff = successor_date(package, self.minor, self.spec["first"], data)
+        return self._cutoff
 
     def say(self, message: str) -> None:
         say(self.name, message)
@@ -102,11 +131,37 @@ class RunEnvironment:
                 return [req]
             return ["torchvision"]
         # TensorFlow <= 2.15 names its Keras 2 release itself; from 2.16 on Keras 3 is separate:
-        # no newer than the pin.
+        # the Keras of the release's time, no newer than the pin.
         if _version_key(version) >= _version_key("2.16"):
-            self.asked["keras"] = f"keras<={self.lock['keras']}: Keras 3 no newer than the project pin"
-            return [f"keras<={self.lock['keras']}"]
+            req, why = self.of_its_time("keras")
+            if req is None:
+                return []
+            self.asked["keras"] = f"{req}: {why}"
+            return [req]
         return []
+
+    def of_its_time(self, lib: str) -> tuple[str | None, str]:
+        """The requirement for an evidence library (or Keras) in this run, and why: the lock's
+        version in the pinned run; otherwise no newer than the lock and, before the newest
+        release, no newer than what was out when the next minor release came (None: the
+        library did not exist yet)."""
+        cap = self.lock.get(canonical(lib))
+        if self.pinned_run and cap:
+            return f"{lib}=={cap}", "the project pin (this is the pinned release)"
+        if self.cutoff is None:
+            return (f"{lib}<={cap}" if cap else lib), "no newer than requirements.lock"
+        version, first = newest_before(lib, self.cutoff, cap, self.pypi.get(lib) or self._pypi(lib))
+        nxt = f"{self.spec['package']} after {self.minor}"
+        if version is None:
+            return None, f"its first release ({first}) came after the next minor {nxt} ({self.cutoff})"
+        return (
+            f"{lib}<={version}",
+            f"current with {self.spec['package']} {self.minor}: out before {nxt} ({self.cutoff})",
+        )
+
+    def _pypi(self, package: str) -> dict:
+        self.pypi[package] = fetch_json(package)
+        return self.pypi[package]
 
     def core_reqs(self, other_version: str) -> list[str]:
         reqs = [f"{self.spec['package']}=={self.version}", *self._companion_reqs(self.framework, self.version, False)]
@@ -233,8 +288,12 @@ class RunEnvironment:
         write_constraints(constraints, core)
         reqs = {}
         for lib in EVIDENCE_LIBRARIES:
-            cap = self.lock.get(canonical(lib))
-            reqs[lib] = f"{lib}<={cap}" if cap else lib
+            req, why = self.of_its_time(lib)
+            if req is None:
+                left_out.append(LeftOut(lib, f"not yet released: {why}"))
+                continue
+            reqs[lib] = req
+            self.asked.setdefault(canonical(lib), f"{req}: {why}")
         # Resolve and download in parallel (each against the frozen core only), into staging
         # folders so that two pips never write one file; then install one by one, offline.
         staging = self.env_dir / "staging"
@@ -248,11 +307,11 @@ class RunEnvironment:
 
         fetched = {}
         with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
-            for lib, rc, out, files, secs in pool.map(fetch, EVIDENCE_LIBRARIES):
+            for lib, rc, out, files, secs in pool.map(fetch, list(reqs)):
                 fetched[lib] = (rc, out, files)
                 self.say(f"  resolved {lib}: {'ok' if rc == 0 else 'no fit'} ({secs:.0f} s)")
         fits = []
-        for lib in EVIDENCE_LIBRARIES:
+        for lib in reqs:
             rc, out, files = fetched[lib]
             for f in files:
                 target = WHEELHOUSE / f.name
@@ -271,14 +330,49 @@ class RunEnvironment:
         rc, out = pip.install([reqs[lib] for lib in fits], constraints)
         if rc == 0:
             self.say(f"  installed {len(fits)} evidence libraries together")
-            return left_out
-        self.say("  the libraries do not install together: one by one, each frozen before the next")
-        for lib in fits:
-            rc, out = pip.install([reqs[lib]], constraints)
-            if rc != 0:
-                left_out.append(LeftOut(lib, "does not install beside the libraries before it: " + key_line(out)))
+        else:
+            self.say("  the libraries do not install together: one by one, each frozen before the next")
+            for lib in list(fits):
+                rc, out = pip.install([reqs[lib]], constraints)
+                if rc != 0:
+                    left_out.append(LeftOut(lib, "does not install beside the libraries before it: " + key_line(out)))
+                    fits.remove(lib)
+                    continue
+                write_constraints(constraints, pip.freeze())
+        left_out += self.ensure_imports(pip, fits, reqs)
+        return left_out
+
+    def ensure_imports(self, pip: Pip, libs: list[str], reqs: dict[str, str]) -> list:
+        """Each installed library must import beside this release: one that installs but does
+        not import (onnx calling an ml_dtypes the release holds back) gives way to its newest
+        older minor release that does, a few tries at most; the notes say which and why."""
+        left_out = []
+        for lib in libs:
+            error = import_error(self.python, lib)
+            if error is None or self.pinned_run:
                 continue
-            write_constraints(constraints, pip.freeze())
+            self.say(f"  {lib} installs but does not import: {error[:120]}")
+            installed = pip.freeze().get(lib) or next(
+                (v for n, v in pip.freeze().items() if canonical(n) == canonical(lib)), None
+            )
+            data = self.pypi.get(lib) or self._pypi(lib)
+            minors = newest_per_minor(releases(lib, data))
+            older = [v for v in sorted(minors.values(), key=_version_key, reverse=True)
+                     if installed and _version_key(v) < _version_key(installed)][:IMPORT_TRIES]  # fmt: skip
+            for version in older:
+                rc, _out, files = pip.download([f"{lib}=={version}"], None, WHEELHOUSE, LIB_TIMEOUT_S)
+                self.used += [WHEELHOUSE / f.name for f in files]
+                if rc != 0 or pip.install([f"{lib}=={version}", "--no-deps"], None)[0] != 0:
+                    continue
+                if import_error(self.python, lib) is None:
+                    self.notes.append(
+                        f"{lib} {version}: the newest release that imports beside {self.spec['package']} "
+                        f"{self.version} ({lib} {installed}: {error[:160]})"
+                    )
+                    self.asked[canonical(lib)] = f"{lib}=={version}: {installed} does not import here"
+                    break
+            else:
+                left_out.append(LeftOut(lib, f"installs but does not import here: {error[:300]}"))
         return left_out
 
     def new_venv(self, log) -> Pip:
