@@ -6,7 +6,7 @@ The pipeline, one module per stage (CONTRIBUTING.md draws it):
     notebooks.py     source notebooks, read once; hygiene; support.py keeps their generated cells
     cache.py         the cache key and entries;  executor.py runs what the cache lacks (nbclient)
     extract.py       evidence cells and recorded values from executed notebooks
-    evidence_checks.py  the evidence ran, and its asserts could fail
+    evidence_checks.py  the evidence ran, and its asserts could fail (dataflow.py reads the code in run order)
     placement.py     which page shows which claim;  shortcodes.py the table of shortcode kinds
     render.py        claim panels and tables as Markdown (pure functions)
     site.py          the stages wired together: load -> execute -> assemble -> resolver / files
