@@ -31,7 +31,6 @@ from .errors import EvidenceError
 from .extract import EvidenceCell
 
 
-
 @dataclass(frozen=True)
 class AssertProblem:
     cell: int  # 0-based index among all cells
