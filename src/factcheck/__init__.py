@@ -1,18 +1,22 @@
-"""Framework Facts site engine: claim registry, notebook execution, claim panels.
+"""Framework Facts site engine: claim registry, notebook execution, claim panels, and the runs
+that check the claims on other releases and with their facts flipped.
 
-The pipeline, one module per stage (CONTRIBUTING.md draws it):
+A folder per stage (CONTRIBUTING.md draws the pipeline; each folder's ``__init__.py`` says what it
+owns):
 
-    registry.py      claims/*.yaml -> Claim objects (schema-checked; datafiles.py loads YAML)
-    notebooks.py     source notebooks, read once; hygiene; support.py keeps their generated cells
-    cache.py         the cache key and entries;  executor.py runs what the cache lacks (nbclient)
-    extract.py       evidence cells and recorded values from executed notebooks
-    evidence_checks.py  the evidence ran, and its asserts could fail
-    placement.py     which page shows which claim;  shortcodes.py the table of shortcode kinds
-    render.py        claim panels and tables as Markdown (pure functions)
-    site.py          the stages wired together: load -> execute -> assemble -> resolver / files
-    mkdocs_plugin.py the MkDocs adapter; notebook_page.py repairs mkdocs-jupyter's pages
+    sources/          claims/*.yaml, data files and source notebooks, read once; generated cells
+    run/              execute_notebook, the one place notebooks run (a reader's conditions); cache
+    evidence/         evidence cells and values; the evidence ran and its asserts could fail
+    site.py           the stages wired together: load -> execute -> assemble -> Site
+    pages/            claim placement, shortcodes, panels and tables, notebook page repairs
+    publish/          the verified-with banner, the fwbench wheel, the social card
+    judging/          run results, blame, classification (holds, fails, could not run)
+    matrix/           the version matrix: a run per release, in its own environment
+    counterfactuals/  each claim side's evidence run with its fact flipped
+    reports/          release strips, the Versions page, drift
+    mkdocs_plugin.py  the MkDocs adapter: wiring only
 
-``vocabulary.py`` names verdicts, frameworks and tags once for all of them.
+``vocabulary.py`` names verdicts, frameworks, packages, outcomes and tags once for all of them.
 """
 
 from .errors import EvidenceError, ExecutionError, FactcheckError, PageError, RegistryError

@@ -1,7 +1,7 @@
 """Command line: ``python -m factcheck execute|check``.
 
 execute [--shard i/n] [--jobs N] [--force] [NOTEBOOK ...]   run what the cache lacks
-check                                                       registry, pages and hygiene, no execution
+check                                                       registry, pages, hygiene and asserts, no execution
 sync [--check]                                              rebuild notebooks' generated cells
 drift --latest DIR --run-result FILE                        compare a newest-release run with the pinned one
 matrix [...]                                                the version matrix (factcheck/matrix/cli.py)
@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 from . import site as pipeline
-from .errors import FactcheckError
+from .errors import EvidenceError, FactcheckError
+from .evidence.checks import source_problems
 from .pages.placement import place_claims, scan_pages
 from .project import Project
 from .sources.notebooks import find_notebooks, outputs_present, read_notebook
@@ -45,6 +46,9 @@ def _execute(sources: pipeline.Sources, args) -> int:
 
 def _check(sources: pipeline.Sources, project: Project) -> int:
     place_claims(scan_pages(project.docs_dir), sources.registry)
+    weak = source_problems(sources.registry, sources.notebooks)  # asserts that cannot fail, before running
+    if weak:
+        raise EvidenceError("\n".join(weak))
     dirty = []
     for path in find_notebooks(project.notebooks_dir):
         cells = outputs_present(read_notebook(path))
