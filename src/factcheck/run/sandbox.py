@@ -40,13 +40,16 @@ import sys
 
 _NAMES = {names!r}
 _FOLDERS = {folders!r}
+_OWN = {own!r}  # this project's packages: importable only from a wheel given to the run
+_WHEELS = {wheels!r}
 
 
 class _RepositoryBlocker(importlib.abc.MetaPathFinder):
     """Refuses a module that would load from this repository (an installed wheel of it is fine)."""
 
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] not in _NAMES:
+        top = name.split(".")[0]
+        if top not in _NAMES and top not in _OWN:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
@@ -55,7 +58,8 @@ class _RepositoryBlocker(importlib.abc.MetaPathFinder):
             if spec is None:
                 continue
             places = [spec.origin or "", *(spec.submodule_search_locations or [])]
-            if any(str(place).startswith(_FOLDERS) for place in places):
+            from_wheel = all(str(place).startswith(_WHEELS) for place in places if place) if _WHEELS else False
+            if any(str(place).startswith(_FOLDERS) for place in places) or (top in _OWN and not from_wheel):
                 raise ModuleNotFoundError(f"No module named {{name!r}} (blocked: it lives in the checkout)", name=name)
             return None
         return None
@@ -124,13 +128,16 @@ class Sandbox:
         names.update(name for src in self.blocked for name in top_level_modules(src))
         folders.update(_own_folders())
         names, folders = sorted(names), tuple(sorted(folders))
-        (support / "sitecustomize.py").write_text(SITECUSTOMIZE.format(names=names, folders=folders))
         path = [support]
         for wheel in self.wheels:
             target = base / f"wheel-{Path(wheel).stem}"
             with zipfile.ZipFile(wheel) as archive:
                 archive.extractall(target)
             path.append(target)
+        wheels = tuple(str(p.resolve()) for p in path[1:])
+        (support / "sitecustomize.py").write_text(
+            SITECUSTOMIZE.format(names=names, folders=folders, own=sorted(OWN_MODULES), wheels=wheels)
+        )
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         env.update(QUIET_ENV)
         env.update({"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "HF_HUB_OFFLINE": "1"})
