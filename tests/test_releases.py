@@ -1,20 +1,41 @@
-"""Since which release: committed version-matrix results become a strip and a sentence on each
-claim panel, a Versions page and per-release outcomes in claims.json, without executing any old
-release. A could-not-run is never shown as a failure."""
+"""The verdict on every release: committed version-matrix results, read against each claim's
+declared history, become a sentence and strips on the panel, a Versions table with numbered
+notes, and per-release verdicts and ``since`` in claims.json, without executing any old release.
+A failure is a verdict only inside a declared era; one no era explains, or an era whose releases
+pass, is a contradiction named by claim, side and release. Could-not-run is "not checkable here",
+with its reason in words, never a failure."""
 
 from __future__ import annotations
 
-from builders import build_site
+from dataclasses import replace
+
+from builders import build_site, claim
 from test_render import render_page
 
 from factcheck.judging.results import NotebookResult, Reason, RunResult, SideResult, write_result
-from factcheck.reports.releases import Mark, Matrix, ranges, sentence, side_summary, strip_html
+from factcheck.reports.history import problems, release_verdicts, sentence, since
+from factcheck.reports.releases import Mark, Matrix, ranges
+from factcheck.sources.registry import Era, load_registry
 from factcheck.vocabulary import COULD_NOT_RUN, FAILS, HOLDS
 
+ESTIMATOR = Era("2.12", "2.15", "holds", "tf.estimator still shipped; TensorFlow 2.16 removed it")
 
-def _marks(outcomes: dict[str, str]) -> list[Mark]:
-    return [Mark(release, f"{release}.1", outcome, "AssertionError: moved" if outcome == FAILS else None, "2026-11-29")
-            for release, outcome in outcomes.items()]  # fmt: skip
+
+def _claim(demo, verdict="outdated", history=None):
+    demo.basic()
+    entry = claim("demo-basic-claim", verdict=verdict)
+    if history:
+        entry["history"] = history
+    demo.write_claims([entry])
+    return load_registry(demo.root / "claims", demo.root / "notebooks")["demo-basic-claim"]
+
+
+def _marks(outcomes: dict[str, str], tag: str = "tf-check") -> list[Mark]:
+    return [
+        Mark(release, f"{release}.1", outcome, "AssertionError: tf.estimator ships" if outcome == FAILS else None,
+             "2026-12-07", cell_tag=tag if outcome == FAILS else None)
+        for release, outcome in outcomes.items()
+    ]  # fmt: skip
 
 
 def test_consecutive_releases_read_as_ranges():
@@ -23,46 +44,76 @@ def test_consecutive_releases_read_as_ranges():
     assert ranges(releases, set(releases)) == ["2.0–2.4"]
 
 
-def test_a_claim_that_holds_on_some_releases_only_says_since_when():
-    tf = _marks({"2.12": HOLDS, "2.13": HOLDS})
-    torch = _marks({"2.0": FAILS, "2.1": HOLDS, "2.2": HOLDS})
-    text = sentence({"tensorflow": tf, "pytorch": torch})
-    assert text == "Holds on TensorFlow 2.12–2.13 (every release tested) and PyTorch 2.1–2.2; fails on PyTorch 2.0."
-    assert side_summary("pytorch", torch) == "on PyTorch 2.1–2.2; fails on 2.0"
+def test_a_declared_history_is_verified_and_read_as_the_verdict_there(demo):
+    c = _claim(demo, history={"tensorflow": [{"releases": "2.12-2.15", "verdict": "holds",
+                                              "because": ESTIMATOR.because, "cells": ["tf-check"]}]})  # fmt: skip
+    marks = _marks({"2.12": FAILS, "2.15": FAILS, "2.16": HOLDS, "2.21": HOLDS})
+    verdicts = release_verdicts(c, "tensorflow", marks)
+    assert [v.verdict for v in verdicts] == ["holds", "holds", "outdated", "outdated"]
+    assert problems(c, "tensorflow", verdicts) == []
+    assert since(c, verdicts) == "2.16"
+    text = sentence(c, {"tensorflow": verdicts, "pytorch": []})
+    assert text.startswith("Outdated since TensorFlow 2.16; on TensorFlow 2.12–2.15 it was holds: tf.estimator")
 
 
-def test_could_not_run_is_never_called_a_failure():
-    torch = _marks({"2.0": COULD_NOT_RUN, "2.1": HOLDS})
-    text = sentence({"tensorflow": _marks({"2.12": HOLDS}), "pytorch": torch})
-    assert "could not run on PyTorch 2.0" in text and "fails" not in text
+def test_a_change_no_history_explains_is_refused_naming_claim_side_and_release(demo):
+    c = _claim(demo)
+    verdicts = release_verdicts(c, "tensorflow", _marks({"2.12": FAILS, "2.13": HOLDS}))
+    (problem,) = problems(c, "tensorflow", verdicts)
+    assert problem.startswith("claim 'demo-basic-claim' (TensorFlow 2.12): fails on 2.12")
+    assert "no declared history explains it" in problem
 
 
-def test_every_release_holding_reads_as_one_phrase():
-    text = sentence({"tensorflow": _marks({"2.12": HOLDS, "2.13": HOLDS}), "pytorch": _marks({"2.0": HOLDS})})
-    assert text == "Holds on every release tested: TensorFlow 2.12–2.13 and PyTorch 2.0."
+def test_a_declared_history_the_releases_do_not_show_is_refused(demo):
+    c = _claim(demo, history={"tensorflow": [{"releases": "2.12", "verdict": "holds", "because": ESTIMATOR.because}]})
+    verdicts = release_verdicts(c, "tensorflow", _marks({"2.12": HOLDS}))
+    assert "but the evidence passes there" in problems(c, "tensorflow", verdicts)[0]
+    # ... and a history that names its cells must fail at one of them.
+    c = _claim(demo, history={"tensorflow": [{"releases": "2.12", "verdict": "holds", "because": ESTIMATOR.because,
+                                              "cells": ["tf-check"]}]})  # fmt: skip
+    verdicts = release_verdicts(c, "tensorflow", _marks({"2.12": FAILS}, tag="tf-other"))
+    assert "a cell the history of 2.12 does not name" in problems(c, "tensorflow", verdicts)[0]
 
 
-def test_the_strip_is_one_bar_per_framework_read_by_its_summary():
-    strip = strip_html("demo-x", {"tensorflow": _marks({"2.12": HOLDS, "2.13": FAILS}), "pytorch": []}, "../versions/")
-    assert strip.count('class="release-strip__bar"') == 1, "no bar for an untested framework"
-    assert 'role="img" aria-label="TensorFlow: on TensorFlow 2.12; fails on 2.13"' in strip
-    assert 'title="2.12 ✓ · 2.13 ✗"' in strip and 'href="../versions/#demo-x"' in strip
+def test_a_stale_result_is_not_held_against_the_history(demo):
+    c = _claim(demo)
+    stale = [replace(m, stale=True) for m in _marks({"2.12": FAILS})]
+    assert problems(c, "tensorflow", release_verdicts(c, "tensorflow", stale)) == []
+
+
+def test_could_not_run_is_not_checkable_here_with_its_reason_in_words_never_a_failure(demo):
+    c = _claim(demo, verdict="holds")
+    python = Mark("2.0", "2.0.1", COULD_NOT_RUN, "cell 9: RuntimeError: Python 3.11+ not yet supported", "2026-12-07",
+                  reason_kind="unsupported-python")  # fmt: skip
+    missing = Mark("2.1", "2.1.2", COULD_NOT_RUN, "cell 9: No module named 'litert_torch'", "2026-12-07",
+                   reason_kind="missing-package", package="litert_torch",
+                   left_out="not yet released: its first release (2024-05-14) came after the next minor")  # fmt: skip
+    verdicts = release_verdicts(c, "pytorch", [python, missing, *_marks({"2.2": HOLDS})])
+    assert [v.verdict for v in verdicts] == [None, None, "holds"] and problems(c, "pytorch", verdicts) == []
+    text = sentence(c, {"tensorflow": [], "pytorch": verdicts})
+    assert "not checkable here on PyTorch 2.0: this release does not run here: it refuses Python 3.11" in text
+    assert "litert_torch is not installed beside this release (not yet released" in text
+    assert "fail" not in text
 
 
 def _run(framework: str, release: str, version: str, claims: dict) -> RunResult:
     return RunResult(
         kind="matrix", framework=framework, requested=release, got={framework: version}, date="2026-11-29",
         status="complete", wall={"total": 60.0}, environment=None,
-        notebooks={"demo/basic.ipynb": NotebookResult("demo/basic.ipynb", "ran", "0123456789abcdef")}, claims=claims,
+        notebooks={"demo/basic.ipynb": NotebookResult("demo/basic.ipynb", "ran", "0123456789abcdef",
+                                                      errors=[{"cell": 4, "tags": ["tf-check"], "error": "x"}])},
+        claims=claims,
     )  # fmt: skip
 
 
-def test_a_site_builds_its_strips_versions_page_and_claims_json_from_committed_results(demo):
-    demo.basic()
+def test_a_site_builds_its_strips_versions_table_and_claims_json_from_committed_results(demo):
+    era = {"releases": "2.12", "verdict": "false", "cells": ["tf-check"],
+           "because": "eager execution was off by default in this made-up release"}  # fmt: skip
+    _claim(demo, verdict="holds", history={"tensorflow": [era]})
     (demo.root / "docs" / "versions.md").write_text("# Versions { #versions }\n\n<!-- version-matrix -->\n\n"
                                                     "<!-- version-runs -->\n")  # fmt: skip
     folder = demo.root / "data" / "version-matrix"
-    missing = Reason("missing-package", "No module named 'torch.export'", package="torch.export")
+    missing = Reason("missing-package", "cell 3: No module named 'onnx'", package="onnx")
     write_result(_run("torch", "2.0", "2.0.1", {"demo-basic-claim": {
         "pytorch": SideResult(COULD_NOT_RUN, ("pt-check",), reason=missing),
         "tensorflow": SideResult(HOLDS, ("tf-check",))}}), folder / "torch-2.0.json")  # fmt: skip
@@ -76,19 +127,21 @@ def test_a_site_builds_its_strips_versions_page_and_claims_json_from_committed_r
 
     site = build_site(demo.root)
     panel = render_page(site, "<!-- claim: demo-basic-claim -->\n")
-    assert "Holds on PyTorch 2.1; fails on TensorFlow 2.12; could not run on PyTorch 2.0." in panel
+    assert "on TensorFlow 2.12 it was false: eager execution was off" in panel
+    assert "not checkable here on PyTorch 2.0: onnx is not installed beside this release" in panel
     versions = render_page(site, (demo.root / "docs" / "versions.md").read_text(), page="versions.md")
-    assert '<th scope="row" id="demo-basic-claim">' in versions
-    assert "AssertionError: eager is off" in versions, "the error line of a failure is listed"
-    assert 'class="rel rel--holds rel--changed' in versions, "the first release where the outcome changes"
-    assert "run before the notebook" in versions, "a result older than the notebook says so"
+    assert '<th scope="row" id="demo-basic-claim" class="vm-claim">' in versions
+    assert 'class="vm vm--false' in versions and 'class="vm vm--not-checkable' in versions
+    assert "<code>demo-basic-claim</code>, TensorFlow 2.12: false: eager execution was off" in versions, "a note"
+    assert "TensorFlow 2.12.1: false" in versions, "what a screen reader hears in the cell"
+    assert 'id="vm-only-changes"' in versions and "vm-row--changes" in versions, "the filter and what it keeps"
+    assert "vm--stale" in versions, "a result older than the notebook says so"
     assert "2026-11-29 (1 notebook re-run 2026-12-01, same packages)" in versions, "a refresh is dated"
     releases = site.claims_json(lambda page: page)["claims"][0]["releases"]
-    assert releases["pytorch"]["2.0"]["outcome"] == COULD_NOT_RUN and releases["pytorch"]["2.1"]["outcome"] == HOLDS
+    assert releases["since"] == {"tensorflow": None, "pytorch": "2.1"}
+    assert releases["pytorch"]["2.0"]["checkable"] is False and releases["pytorch"]["2.1"]["verdict"] == HOLDS
     assert releases["pytorch"]["2.1"]["run_date"] == "2026-12-01", "a refreshed notebook's result carries its date"
-    assert releases["tensorflow"]["2.12"] == {
-        "version": "2.12.1", "outcome": FAILS, "detail": "AssertionError: eager is off", "run_date": "2026-11-29"
-    }  # fmt: skip
+    assert releases["tensorflow"]["2.12"]["verdict"] == "false"
 
 
 def test_a_site_without_results_shows_no_strip(demo):

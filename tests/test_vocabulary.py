@@ -61,11 +61,11 @@ def test_the_result_schema_names_the_outcomes_endings_and_reasons_the_vocabulary
     assert '"holds"' in schema and '"kernel-died"' in schema
 
 
-def test_the_versions_page_styles_every_side_outcome():
-    from factcheck.vocabulary import SIDE_OUTCOMES
+def test_the_versions_page_styles_every_verdict_and_not_checkable():
+    from factcheck.reports.versions_page import NOT_CHECKABLE, UNTESTED
 
-    for outcome in SIDE_OUTCOMES:
-        assert f"--rel-{outcome.id}" in CSS, f"panels.css has no colour for {outcome.id}"
+    for state in (*(v.id for v in VERDICTS), NOT_CHECKABLE, UNTESTED):
+        assert f"--rel-{state}:" in CSS and f"td.vm--{state}" in CSS, f"panels.css has no colour for {state}"
 
 
 def test_every_evidence_library_is_pinned_and_every_evidence_requirement_is_named():

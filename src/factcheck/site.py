@@ -30,7 +30,9 @@ from .pages import render
 from .pages.page_weight import Figures
 from .pages.placement import Placement, place_claims
 from .project import Project
-from .reports.releases import Mark, Matrix, claim_releases, current_hashes, matrix_html, runs_html, strip_html
+from .reports.history import ReleaseVerdict, release_verdicts
+from .reports.releases import Mark, Matrix, current_hashes
+from .reports.versions_page import claim_releases, filter_html, runs_html, strip_html, versions_table
 from .run.executor import Executor, RunReport
 from .sources.datafiles import GuideRow, load_decision_guide
 from .sources.notebooks import SourceNotebook, import_order_problem, load_notebooks
@@ -131,6 +133,7 @@ class ClaimView:
     marks: dict[str, list[Mark]]  # side -> its outcome on each tested release (the version matrix)
     record: dict  # the execution record of the newest notebook its evidence comes from
     counterfactuals: dict[str, list] = field(default_factory=dict)  # side -> current results
+    releases: dict[str, list[ReleaseVerdict]] = field(default_factory=dict)  # side -> the verdict per release
 
     @property
     def id(self) -> str:
@@ -212,7 +215,7 @@ class Site:
                         for s in claim.sources
                     ],
                     "versions": {k: v for k, v in view.record["versions"].items() if v},
-                    "releases": claim_releases(view.marks),
+                    "releases": claim_releases(claim, view.releases),
                     "counterfactuals": {
                         side: [
                             {
@@ -318,8 +321,9 @@ def _views(registry, executed, records, values, matrix: Matrix, hashes, counterf
                 for side in FRAMEWORK_IDS
             }
             newest = max((records[ev.notebook] for ev in claim.evidence.values()), key=lambda r: r["executed_at"])
+            releases = {side: release_verdicts(claim, side, marks[side]) for side in FRAMEWORK_IDS}
             views[claim.id] = ClaimView(
-                claim, explanation, cells, passed, marks, newest, counterfactuals.get(claim.id, {})
+                claim, explanation, cells, passed, marks, newest, counterfactuals.get(claim.id, {}), releases
             )
         except EvidenceError as exc:
             problems.append(str(exc))
@@ -393,7 +397,7 @@ def _claim(ctx: PageContext, arg: str, stash) -> str:
     links = {fw: ctx.link(f"notebooks/{ev.notebook}") for fw, ev in view.claim.evidence.items()}
     releases = None
     if not site.matrix.empty:
-        releases = strip_html(view.id, view.marks, ctx.url_to(VERSIONS_PAGE))
+        releases = strip_html(view.claim, view.releases, ctx.url_to(VERSIONS_PAGE))
     claim = dataclasses.replace(view.claim, explanation=view.explanation)
     return render.claim_panel(
         claim,
@@ -449,10 +453,14 @@ def _version_matrix(ctx: PageContext, arg, stash) -> str:
     def link(claim: Claim) -> str:
         return f"{ctx.url_to(site.placement.get(claim.id))}#{claim.id}"
 
-    tables = matrix_html(site.registry.sections, by_section, lambda claim: site.views[claim.id].marks, link)
-    return "\n\n".join(
+    releases = {side: site.matrix.releases(side) for side in FRAMEWORK_IDS}
+    tables = versions_table(
+        site.registry.sections, by_section, lambda claim: site.views[claim.id].releases, link, releases
+    )
+    sections = "\n\n".join(
         f"## {section.title} {{ #versions-{section.id} }}\n\n{stash(table)}" for section, table in tables
     )
+    return f"{stash(filter_html())}\n\n{sections}"
 
 
 RESOLVERS: dict[str, Callable[[PageContext, str | None, Callable], str]] = {

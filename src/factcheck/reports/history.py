@@ -1,0 +1,166 @@
+"""The verdict on every release: what the version matrix's outcomes mean for a claim, in words.
+
+A side's evidence proves today's verdict. On another release it either passes (the verdict is
+today's), fails, or could not run there. A failure is a verdict only where the claim declares
+the era it falls in (``history`` in the claims file: on TensorFlow 2.12-2.15 the verdict was
+*holds*, because ``tf.estimator`` still shipped): then that era's verdict and reason stand for
+those releases. A failure no era explains, or an era whose releases pass, is a contradiction
+that ``factcheck check`` names (claim, side, releases), so every difference on the Versions page
+is either history, in words, or a cell to fix. Could-not-run is "not checkable here", with
+its reason in words; it is never a verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..judging.results import (
+    BROKEN_ENVIRONMENT,
+    EARLIER_CELL,
+    MISSING_PACKAGE,
+    PACKAGE_MISMATCH,
+    UNSUPPORTED_PYTHON,
+)
+from ..sources.registry import Claim, Era
+from ..vocabulary import COULD_NOT_RUN, FAILS, HOLDS, KERNEL_DIED, LABELS, NOT_EXECUTED, NOT_STARTED, TIMEOUT, VERDICT
+from .releases import Mark, ranges
+
+
+@dataclass(frozen=True)
+class ReleaseVerdict:
+    """One release of one side's framework, judged."""
+
+    mark: Mark
+    verdict: str | None  # the claim's verdict there; None: not checkable here, or not tested
+    era: Era | None = None  # the declared era it falls in (its verdict and reason)
+    note: str = ""  # words: the era's reason, or why it is not checkable here
+    problem: str | None = None  # a contradiction between the outcome and the declared history
+
+    @property
+    def release(self) -> str:
+        return self.mark.release
+
+    @property
+    def checkable(self) -> bool:
+        return self.verdict is not None
+
+
+def not_checkable_words(mark: Mark) -> str:
+    """Why a release could not be checked, in words a reader can act on."""
+    kind, package = mark.reason_kind, mark.package
+    if mark.outcome != COULD_NOT_RUN:
+        return "not tested"
+    if kind == UNSUPPORTED_PYTHON:
+        return "this release does not run here: it refuses Python 3.11, the only Python the matrix has (it needs 3.10)"
+    if kind == MISSING_PACKAGE:
+        why = f" ({mark.left_out})" if mark.left_out else ""
+        return f"{package or 'a library the evidence needs'} is not installed beside this release{why}"
+    if kind == PACKAGE_MISMATCH:
+        return f"{package or 'an evidence library'} installed here does not work with this release"
+    if kind == EARLIER_CELL:
+        return "an earlier cell of the notebook failed first"
+    if kind in (TIMEOUT, KERNEL_DIED):
+        return "the notebook stopped there (a timeout or a crash)"
+    if kind in (NOT_STARTED, NOT_EXECUTED, BROKEN_ENVIRONMENT):
+        return "the run's environment could not run the notebook"
+    return mark.detail or "not checkable here"
+
+
+def release_verdicts(claim: Claim, side: str, marks: list[Mark]) -> list[ReleaseVerdict]:
+    """Each tested release of ``side``'s framework, with the claim's verdict there."""
+    eras = claim.history.get(side, ())
+    out = []
+    for mark in marks:
+        era = next((e for e in eras if e.covers(mark.release)), None)
+        if mark.outcome == HOLDS:
+            problem = None
+            if era is not None:
+                problem = (
+                    f"declared {era.verdict} on {era.span} ({era.because}), but the evidence passes there"
+                )
+            out.append(ReleaseVerdict(mark, claim.verdict, None, "", problem))
+        elif mark.outcome == FAILS:
+            if era is None:
+                problem = f"fails on {mark.release} ({mark.detail}), and no declared history explains it"
+                out.append(ReleaseVerdict(mark, None, None, mark.detail or "", problem))
+            elif era.cells and mark.cell_tag not in era.cells:
+                problem = (
+                    f"fails on {mark.release} at {mark.cell_tag!r}, a cell the history of {era.span} does not name"
+                )
+                out.append(ReleaseVerdict(mark, era.verdict, era, era.because, problem))
+            else:
+                out.append(ReleaseVerdict(mark, era.verdict, era, era.because))
+        elif mark.outcome == COULD_NOT_RUN:
+            out.append(ReleaseVerdict(mark, None, era, not_checkable_words(mark)))
+        else:
+            out.append(ReleaseVerdict(mark, None, era, "not tested"))
+    return out
+
+
+def problems(claim: Claim, side: str, verdicts: list[ReleaseVerdict]) -> list[str]:
+    """The contradictions of one side, one line each (current runs only: a stale result fits
+    only the notebook that ran)."""
+    return [
+        f"claim {claim.id!r} ({LABELS[side]} {v.release}): {v.problem}"
+        for v in verdicts
+        if v.problem and not v.mark.stale
+    ]
+
+
+def since(claim: Claim, verdicts: list[ReleaseVerdict]) -> str | None:
+    """The first release from which today's verdict holds through the newest one checked (None
+    when no release was checked or the newest one checked disagrees)."""
+    checked = [v for v in verdicts if v.checkable]
+    if not checked or checked[-1].verdict != claim.verdict:
+        return None
+    first = checked[-1].release
+    for v in reversed(checked):
+        if v.verdict != claim.verdict:
+            break
+        first = v.release
+    return first
+
+
+def _span(releases: list[str]) -> str:
+    return releases[0] if len(releases) == 1 else f"{releases[0]}–{releases[-1]}"
+
+
+def side_sentence(claim: Claim, side: str, verdicts: list[ReleaseVerdict]) -> str:
+    """One side's history in words (without the claim's verdict label)."""
+    label = LABELS[side]
+    tested = [v.release for v in verdicts if v.mark.outcome != "untested"]
+    if not tested:
+        return f"not yet run on other {label} releases"
+    first = since(claim, verdicts)
+    checked = [v for v in verdicts if v.checkable]
+    if checked and all(v.verdict == claim.verdict for v in checked):
+        parts = [f"on every {label} release checked ({_span([v.release for v in checked])})"]
+    elif first:
+        parts = [f"since {label} {first}"]
+    else:
+        parts = [f"not on the newest {label} release checked"]
+    seen = []
+    for v in verdicts:
+        if v.era is not None and v.era not in seen and v.verdict is not None:
+            seen.append(v.era)
+    for era in seen:
+        releases = [v.release for v in verdicts if v.era == era and v.checkable]
+        was = VERDICT[era.verdict].label.lower()
+        parts.append(f"on {label} {', '.join(ranges(tested, set(releases)))} it was {was}: {era.because}")
+    reasons: dict[str, list[str]] = {}
+    for v in verdicts:
+        if not v.checkable and v.mark.outcome == COULD_NOT_RUN:
+            reasons.setdefault(v.note, []).append(v.release)
+    for note, releases in reasons.items():
+        parts.append(f"not checkable here on {label} {', '.join(ranges(tested, set(releases)))}: {note}")
+    return "; ".join(parts)
+
+
+def sentence(claim: Claim, verdicts_by_side: dict[str, list[ReleaseVerdict]]) -> str:
+    """The claim's verdict over releases, in words: "Outdated since TensorFlow 2.16; on
+    TensorFlow 2.12–2.15 it was holds: tf.estimator still shipped. ..."."""
+    label = VERDICT[claim.verdict].label
+    sides = [s for s, verdicts in verdicts_by_side.items() if verdicts]
+    if not sides:
+        return "Not yet run on other releases."
+    return " ".join(f"{label} {side_sentence(claim, s, verdicts_by_side[s])}." for s in sides)
