@@ -11,7 +11,7 @@ from builders import REPO
 
 from factcheck.pages.render import badge_endpoint, verdict_badge
 from factcheck.pages.shortcodes import KINDS
-from factcheck.site import RESOLVERS
+from factcheck.pages.resolvers import RESOLVERS
 from factcheck.vocabulary import VERDICTS
 
 CSS = (REPO / "docs" / "assets" / "stylesheets" / "panels.css").read_text()

@@ -75,9 +75,7 @@ def release_verdicts(claim: Claim, side: str, marks: list[Mark]) -> list[Release
         if mark.outcome == HOLDS:
             problem = None
             if era is not None:
-                problem = (
-                    f"declared {era.verdict} on {era.span} ({era.because}), but the evidence passes there"
-                )
+                problem = f"declared {era.verdict} on {era.span} ({era.because}), but the evidence passes there"
             out.append(ReleaseVerdict(mark, claim.verdict, None, "", problem))
         elif mark.outcome == FAILS:
             if era is None:
