@@ -24,7 +24,7 @@ from .counterfactuals.runner import current_results as current_counterfactuals
 from .errors import EvidenceError, PageError, RegistryError
 from .evidence.checks import NotebookCode, assert_problems, check_evidence_ran
 from .evidence.extract import EvidenceCell, ExecutedNotebook
-from .pages import render
+from .pages import claim_pages, render
 from .pages.page_weight import Figures
 from .pages.placement import Placement, place_claims
 from .project import Project
@@ -32,10 +32,10 @@ from .reports.history import ReleaseVerdict, release_verdicts
 from .reports.releases import Mark, Matrix, current_hashes
 from .reports.versions_page import claim_releases
 from .run.executor import Executor, RunReport
-from .sources.datafiles import GuideRow, load_decision_guide
+from .sources.datafiles import ChangeLog, GuideRow, load_changes, load_decision_guide, load_highlights
 from .sources.notebooks import SourceNotebook, import_order_problem, load_notebooks
 from .sources.registry import Claim, Registry, load_registry
-from .vocabulary import FRAMEWORK_IDS, LABELS, SHARED, VERDICTS
+from .vocabulary import FRAMEWORK_IDS, LABELS, SHARED, VERDICT, VERDICTS
 
 VALUE_SHORTCODE = re.compile(r"<!--\s*value:\s*([\w.-]+)\s*-->")  # also allowed in explanations
 
@@ -150,6 +150,10 @@ class Site:
     matrix: Matrix
     repo_url: str | None = None
     figures: Figures = field(default_factory=Figures)
+    changes: ChangeLog | None = None  # data/changes.yaml, checked against every verdict
+    nav: tuple[tuple[str, str, str], ...] = ()  # (title, page, description) of each top-level page
+    highlights: tuple[str, ...] = ()  # the claims the home page shows first (data/home.yaml)
+    site_url: str | None = None  # where the site is published (claim pages' permanent links)
 
     @property
     def registry(self) -> Registry:
@@ -202,7 +206,8 @@ class Site:
                     "section": claim.section.id,
                     "section_title": claim.section.title,
                     "claim": claim.claim,
-                    "url": f"{url_of(page)}#{claim.id}" if page else None,
+                    "url": url_of(claim_pages.page_of(claim.id)),
+                    "section_url": f"{url_of(page)}#{claim.id}" if page else None,
                     "quote": claim.quote,
                     "quoted_from": (
                         {"title": claim.origin.title, "url": claim.origin.url} if claim.origin else "the article"
@@ -243,9 +248,21 @@ class Site:
             files[f"badges/{claim.id}.json"] = json.dumps(render.badge_endpoint(claim.id, claim.verdict)) + "\n"
         return files
 
+    def generated_pages(self) -> dict[str, str]:
+        """The pages the build generates (relative to docs/ -> Markdown): one per claim, and the
+        index of all claims (pages/claim_pages.py)."""
+        pages = {claim_pages.INDEX: claim_pages.index_page()}
+        for view in self.views.values():
+            reason = claim_pages.headline(view.claim, view.explanation)
+            pages[claim_pages.page_of(view.id)] = claim_pages.claim_page(
+                view.claim, VERDICT[view.claim.verdict].label, reason
+            )
+        return pages
+
     def files(self, url_of: Callable[[str], str]) -> dict[str, bytes]:
         """Every file the site publishes besides its pages, by path relative to the site root."""
-        from .publish.social import social_card_png
+        from .pages.changes import FEED, atom_feed
+        from .publish.social import claim_card_png, social_card_png
         from .publish.wheel import build_wheel, fwbench_version, wheel_name
 
         data = self.claims_json(url_of)
@@ -253,6 +270,18 @@ class Site:
         out.update({path: text.encode() for path, text in self.badges().items()})
         out.update(self.figures.files())
         out[SOCIAL_CARD] = social_card_png(data["counts"], "TensorFlow vs PyTorch, fact-checked in both frameworks")
+        cards = self.sources.project.root / ".cache" / "cards"
+        for view in self.views.values():
+            reason = claim_pages.headline(view.claim, view.explanation)
+            out[claim_pages.card_of(view.id)] = claim_card_png(view.claim.claim, view.claim.verdict, reason, cards)
+        if self.changes is not None:
+            feed = atom_feed(
+                self.changes,
+                self.site_url or "/",
+                lambda cid: self.views[cid].claim.claim if cid in self.views else cid,
+                lambda cid: url_of(claim_pages.page_of(cid)),
+            )
+            out[FEED] = feed.encode()
         package = self.sources.project.fwbench_dir
         if package.is_dir():  # the benchmark notebooks' package, installable from the site
             version = fwbench_version(package)
@@ -262,9 +291,18 @@ class Site:
 
 SOCIAL_CARD = "assets/social-card.png"  # overrides/main.html links it
 COUNTERFACTUALS = "data/counterfactuals"
+CHANGES = "data/changes.yaml"
+HOME = "data/home.yaml"
 
 
-def assemble(sources: Sources, report: RunReport, pages: dict[str, str], repo_url: str | None = None) -> Site:
+def assemble(
+    sources: Sources,
+    report: RunReport,
+    pages: dict[str, str],
+    repo_url: str | None = None,
+    nav: tuple[tuple[str, str, str], ...] = (),
+    site_url: str | None = None,
+) -> Site:
     """Read every executed notebook once, place the claims on the pages, verify the evidence and
     work out each claim's view. ``report`` is what ``execute`` returned: the records of the
     notebooks it published."""
@@ -280,9 +318,15 @@ def assemble(sources: Sources, report: RunReport, pages: dict[str, str], repo_ur
     counterfactuals = current_counterfactuals(registry, load_counterfactuals(project.root / COUNTERFACTUALS), hashes)
     views = _views(registry, executed, records, values, matrix, hashes, counterfactuals)
     guide = None
-    if placement.uses("decision-guide"):
+    if placement.uses("decision-guide") or placement.uses("decision-short"):
         guide = load_decision_guide(project.root / "data" / "decision-guide.yaml", registry)
-    return Site(sources, executed, records, values, placement, views, guide, matrix, repo_url)
+    changes_file = project.root / CHANGES
+    changes = load_changes(changes_file, registry) if changes_file.is_file() else None
+    highlights = load_highlights(project.root / HOME, registry) if placement.uses("highlights") else ()
+    return Site(
+        sources, executed, records, values, placement, views, guide, matrix, repo_url,
+        changes=changes, nav=tuple(nav), highlights=highlights, site_url=site_url,
+    )  # fmt: skip
 
 
 def _views(registry, executed, records, values, matrix: Matrix, hashes, counterfactuals) -> dict[str, ClaimView]:

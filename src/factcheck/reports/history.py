@@ -156,9 +156,17 @@ def side_sentence(claim: Claim, side: str, verdicts: list[ReleaseVerdict]) -> st
 
 def sentence(claim: Claim, verdicts_by_side: dict[str, list[ReleaseVerdict]]) -> str:
     """The claim's verdict over releases, in words: "Outdated since TensorFlow 2.16; on
-    TensorFlow 2.12–2.15 it was holds: tf.estimator still shipped. ..."."""
+    TensorFlow 2.12–2.15 it was holds: tf.estimator still shipped; on every PyTorch release
+    checked (2.0–2.15)."."""
     label = VERDICT[claim.verdict].label
     sides = [s for s, verdicts in verdicts_by_side.items() if verdicts]
     if not sides:
         return "Not yet run on other releases."
-    return " ".join(f"{label} {side_sentence(claim, s, verdicts_by_side[s])}." for s in sides)
+    clean = all(
+        v.verdict == claim.verdict or v.mark.outcome == "untested" for s in sides for v in verdicts_by_side[s]
+    )
+    if clean:
+        checked = {s: [v.release for v in verdicts_by_side[s] if v.checkable] for s in sides}
+        spans = " and ".join(f"{LABELS[s]} {_span(releases)}" for s, releases in checked.items() if releases)
+        return f"{label} on every release checked: {spans}."
+    return f"{label} " + "; ".join(side_sentence(claim, s, verdicts_by_side[s]) for s in sides) + "."

@@ -84,6 +84,7 @@ class GuideRow:
     pick: str
     because: str
     claims: tuple[str, ...]
+    short: str | None = None  # the need in a few words (the home page's short answer)
 
 
 def load_decision_guide(path: Path, known_claims) -> list[GuideRow]:
@@ -94,7 +95,7 @@ def load_decision_guide(path: Path, known_claims) -> list[GuideRow]:
         unknown = [cid for cid in row["claims"] if cid not in known_claims]
         if unknown:
             raise PageError(f"{path}: row #{number}, field 'claims' names unknown claim {unknown[0]!r}")
-        rows.append(GuideRow(row["need"], row["pick"], row["because"], tuple(row["claims"])))
+        rows.append(GuideRow(row["need"], row["pick"], row["because"], tuple(row["claims"]), row.get("short")))
     return rows
 
 
@@ -167,3 +168,12 @@ def load_changes(path: Path, registry) -> ChangeLog:
     if problems:
         raise PageError("\n".join(problems))
     return ChangeLog(log.baseline_date, log.baseline_note, log.baseline, tuple(changes))
+
+
+def load_highlights(path: Path, registry) -> tuple[str, ...]:
+    """data/home.yaml's ``highlights``: the claims the home page shows first, known ids only."""
+    data = load_yaml(path, "home.schema.json", PageError)
+    unknown = [cid for cid in data["highlights"] if cid not in registry.claims]
+    if unknown:
+        raise PageError(f"{path}: field 'highlights' names unknown claim {unknown[0]!r}")
+    return tuple(data["highlights"])
