@@ -10,8 +10,8 @@ import re
 from builders import REPO
 
 from factcheck.pages.render import badge_endpoint, verdict_badge
-from factcheck.pages.shortcodes import KINDS
 from factcheck.pages.resolvers import RESOLVERS
+from factcheck.pages.shortcodes import KINDS
 from factcheck.vocabulary import VERDICTS
 
 CSS = (REPO / "docs" / "assets" / "stylesheets" / "panels.css").read_text()

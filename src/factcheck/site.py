@@ -110,8 +110,7 @@ def _banner(project: Project):
     commit, site_url, repo_url = Commit.of(project.root), project.published_url, project.repo_url
 
     def banner(rel: str, record: dict) -> str:
-        page = f"{site_url.rstrip('/')}/notebooks/{rel.removesuffix('.ipynb')}/" if site_url else None
-        return banner_markdown(record, commit, repo_url, rel, page)
+        return banner_markdown(record, commit, repo_url, rel, site_url)
 
     return banner
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import PageError
+from ..publish.banner import notebook_anchor
 from ..reports.versions_page import filter_html, runs_html, strip_html, versions_table
 from ..sources.registry import Claim
 from ..vocabulary import FRAMEWORK_IDS, LABELS, VERDICTS
@@ -162,6 +163,24 @@ def _claim_index(ctx: PageContext, arg, stash) -> str:
                 f"### {verdict.label} ({len(chosen)}) {{ #{prefix}-{verdict.id} }}\n\n"
                 + stash(f'<ul class="claim-index">{items}</ul>')
             )
+    by_notebook: dict[str, list] = {}
+    for claim in sorted(site.registry, key=lambda c: (c.section.order, c.id)):
+        for ev in {ev.notebook: ev for ev in claim.evidence.values()}.values():
+            by_notebook.setdefault(ev.notebook, []).append(claim)
+    out.append("## By notebook { #by-notebook }")
+    for notebook in sorted(by_notebook):
+        items = "".join(
+            f'<li>{render.verdict_badge(c.verdict)} <a href="{ctx.url_to(claim_pages.page_of(c.id))}">'
+            f"{html.escape(c.claim)}</a></li>"
+            for c in by_notebook[notebook]
+        )
+        title = site.sources.notebooks[notebook].title if notebook in site.sources.notebooks else notebook
+        out.append(
+            stash(
+                f'<h3 id="{notebook_anchor(notebook)}"><a href="{ctx.url_to("notebooks/" + notebook)}">'
+                f'{html.escape(title)}</a></h3><ul class="claim-index">{items}</ul>'
+            )
+        )
     return "\n\n".join(out)
 
 

@@ -162,9 +162,7 @@ def sentence(claim: Claim, verdicts_by_side: dict[str, list[ReleaseVerdict]]) ->
     sides = [s for s, verdicts in verdicts_by_side.items() if verdicts]
     if not sides:
         return "Not yet run on other releases."
-    clean = all(
-        v.verdict == claim.verdict or v.mark.outcome == "untested" for s in sides for v in verdicts_by_side[s]
-    )
+    clean = all(v.verdict == claim.verdict or v.mark.outcome == "untested" for s in sides for v in verdicts_by_side[s])
     if clean:
         checked = {s: [v.release for v in verdicts_by_side[s] if v.checkable] for s in sides}
         spans = " and ".join(f"{LABELS[s]} {_span(releases)}" for s, releases in checked.items() if releases)
