@@ -168,3 +168,17 @@ def sentence(claim: Claim, verdicts_by_side: dict[str, list[ReleaseVerdict]]) ->
         spans = " and ".join(f"{LABELS[s]} {_span(releases)}" for s, releases in checked.items() if releases)
         return f"{label} on every release checked: {spans}."
     return f"{label} " + "; ".join(side_sentence(claim, s, verdicts_by_side[s]) for s in sides) + "."
+
+
+def release_problems(registry, matrix, hashes: dict[str, str]) -> list[str]:
+    """Every contradiction between the committed matrix results and the declared histories, over
+    all claims (results older than their notebook are left out: a refresh judges them)."""
+    found = []
+    for claim in registry:
+        for side in (s for s in ("tensorflow", "pytorch") if s in claim.evidence and s in matrix.runs):
+            ev = claim.evidence[side]
+            if ev.untestable:
+                continue
+            marks = matrix.marks(claim.id, side, ev.notebook, hashes.get(ev.notebook))
+            found += problems(claim, side, release_verdicts(claim, side, marks))
+    return found
