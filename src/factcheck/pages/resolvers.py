@@ -51,7 +51,7 @@ class PageContext:
     def url_to(self, page: str) -> str:
         """Another page (relative to docs/) as a URL relative to this page's URL, for raw HTML."""
         target = page.removesuffix(".md")
-        target = "" if target == "index" else target + "/"
+        target = "" if target == "index" else target.removesuffix("/index") + "/"
         url_dir = posixpath.dirname(self.url) if self.url is not None else posixpath.dirname(self.page)
         return posixpath.relpath(target or ".", url_dir or ".") + "/"
 
