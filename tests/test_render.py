@@ -135,7 +135,7 @@ def test_code_holding_a_fence_gets_a_longer_fence():
     from factcheck.render import _fence
 
     block = _fence("doc = '''\n```\n'''", "TensorFlow · tag")
-    assert block.startswith('```` python title="TensorFlow · tag"') and block.endswith("\n````")
+    assert block.startswith('````{ .python title="TensorFlow · tag"') and block.endswith("\n````")
 
 
 def test_values_in_an_explanation_come_from_the_cell_that_recorded_them(demo):

@@ -26,6 +26,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
+from . import search_rank
 from . import site as pipeline
 from .errors import FactcheckError
 from .notebook_page import NotebookPageCache, tidy_notebook_page
@@ -38,9 +39,10 @@ from .shortcodes import ShortcodeExtension
 
 log = logging.getLogger("mkdocs.plugins.factcheck")
 # Material's per-page search weight (default 1). A notebook heading matches Material's title
-# field, weighed 1,000 times more than text: only a large ratio puts the verdict first.
+# field, weighed 1,000 times more than text: only a large ratio puts the verdict first (a claim
+# that names the words in its reason outranks a notebook heading that names them).
 SECTION_SEARCH_BOOST = 100
-NOTEBOOK_SEARCH_BOOST = 0.1
+NOTEBOOK_SEARCH_BOOST = 0.01
 
 
 class FactcheckConfig(Config):
@@ -215,6 +217,10 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             target = Path(config.site_dir, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
+        # After Material's search plugin (listed before this one) wrote the index.
+        search_index = Path(config.site_dir, "search", "search_index.json")
+        if search_index.is_file():
+            search_rank.rewrite(search_index, {claim.id for claim in self.sources.registry})
         build_dir = Path(self.sources.project.root, "build")
         build_dir.mkdir(exist_ok=True)
         public = public_urls(self._files, self.site.placement.page_of, config.site_url or "/")

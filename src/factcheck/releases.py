@@ -248,7 +248,8 @@ def matrix_html(sections, claims_by_section, marks_of, link_to_claim) -> list[tu
             )
             rows.append(f"<tr>{name}{''.join(cells)}</tr>")
         table = (
-            '<div class="version-matrix" tabindex="0"><table>'
+            # data-search-exclude: a grid of symbols is no search result (see render.SEARCH_EXCLUDED)
+            '<div class="version-matrix" tabindex="0"><table data-search-exclude>'
             f'<thead><tr><th rowspan="2" scope="col">Claim</th>{head_sides}</tr><tr>{head_releases}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>"
         )
@@ -284,7 +285,7 @@ def runs_html(matrix: Matrix) -> str:
                 f"<td>{html.escape(left)}</td></tr>"
             )
     return (
-        '<div class="version-runs" tabindex="0"><table><thead><tr><th scope="col">Run</th><th scope="col">Versions</th>'
+        '<div class="version-runs" tabindex="0"><table data-search-exclude><thead><tr><th scope="col">Run</th><th scope="col">Versions</th>'
         '<th scope="col">Date</th><th scope="col">Status</th><th scope="col">Decided</th>'
         f'<th scope="col">Left out</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
     )
