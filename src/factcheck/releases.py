@@ -285,7 +285,8 @@ def runs_html(matrix: Matrix) -> str:
                 f"<td>{html.escape(left)}</td></tr>"
             )
     return (
-        '<div class="version-runs" tabindex="0"><table data-search-exclude><thead><tr><th scope="col">Run</th><th scope="col">Versions</th>'
+        '<div class="version-runs" tabindex="0"><table data-search-exclude><thead><tr><th scope="col">Run</th>'
+        '<th scope="col">Versions</th>'
         '<th scope="col">Date</th><th scope="col">Status</th><th scope="col">Decided</th>'
         f'<th scope="col">Left out</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
     )

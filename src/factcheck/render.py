@@ -260,6 +260,7 @@ def claim_panel(
     wide = 9 + 1.3 * text / 110 + max(columns.values()) + extra
     size = f"--ff-h: {phone:.0f}; --ff-h-wide: {wide:.0f}"
 
+    strips = stash(f'<section class="claim-releases" {SEARCH_EXCLUDED}>{releases}</section>') if releases else ""
     # The heading and its panel share one element: Material's search ends the claim's entry where
     # that element ends, so the page's prose that follows a claim (often the next claim's
     # introduction) is not indexed as the claim's own words.
@@ -269,7 +270,7 @@ def claim_panel(
         f'<div class="claim-panel claim-panel--{claim.verdict}" data-claim="{claim.id}" style="{size}" markdown>\n\n'
         f"{header}\n\n{quote}\n{{ .claim-quote }}\n\n"
         f'<p class="claim-explanation" markdown>**{VERDICT[claim.verdict].label}.** {claim.explanation}</p>\n\n'
-        f"{stash(f'<section class=claim-releases {SEARCH_EXCLUDED}>{releases}</section>') + chr(10) * 2 if releases else ''}"
+        f"{strips + chr(10) * 2 if strips else ''}"
         f'<div class="claim-evidence" markdown>\n\n{tabs}\n</div>\n\n'
         f"{shared}"
         f"{search_excluded(sources_markdown(claim), 'claim-sources')}\n"

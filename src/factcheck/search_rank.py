@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 # Material's post-query boost of a page's own entry against a section's, all terms matching.
 PAGE_ENTRY_FACTOR = (1 + 2**2) / (1 + 1**2)
 
@@ -27,7 +26,8 @@ def claims_first(index: dict, claim_ids: set[str]) -> dict:
     reweighed: headings that are not claims divided by the title boost, the page's own entry by
     PAGE_ENTRY_FACTOR. Pure: returns a new dict."""
     title_boost = float(index["config"]["fields"]["title"]["boost"])
-    pages = {doc["location"].partition("#")[0] for doc in index["docs"] if doc["location"].partition("#")[2] in claim_ids}
+    located = [doc["location"].partition("#") for doc in index["docs"]]
+    pages = {page for page, _, anchor in located if anchor in claim_ids}
     docs = []
     for doc in index["docs"]:
         page, _, anchor = doc["location"].partition("#")
