@@ -256,7 +256,8 @@ def matrix_html(sections, claims_by_section, marks_of, link_to_claim) -> list[tu
         fails = ""
         if failures:
             summary = f"<summary>Failures ({len(failures)})</summary>"
-            fails = f'<details class="version-failures">{summary}<ul>{"".join(failures)}</ul></details>'
+            items = "".join(failures)
+            fails = f'<details class="version-failures" data-search-exclude>{summary}<ul>{items}</ul></details>'
         out.append((section, table + fails))
     return out
 
