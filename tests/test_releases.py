@@ -95,3 +95,12 @@ def test_a_site_without_results_shows_no_strip(demo):
     site = build_site(demo.root)
     assert "release-strip" not in render_page(site, "<!-- claim: demo-basic-claim -->\n")
     assert site.claims_json(lambda page: page)["claims"][0]["releases"]["summary"] == "Not yet run on other releases."
+
+
+def test_a_strip_draws_one_stripe_per_run_of_releases_with_the_same_outcome():
+    tf = _marks({"2.12": FAILS, "2.13": FAILS, "2.14": HOLDS, "2.15": HOLDS})
+    torch = _marks({"2.0": HOLDS, "2.1": HOLDS})
+    strips = strip_html("demo", {"tensorflow": tf, "pytorch": torch}, "../versions/")
+    assert "linear-gradient(90deg, var(--rel-fails) 0.00% 50.00%, var(--rel-holds) 50.00% 100.00%)" in strips
+    assert 'style="background:var(--rel-holds)"' in strips, "a side with one outcome is one colour"
+    assert "2.12 ✗ · 2.13 ✗ · 2.14 ✓ · 2.15 ✓" in strips, "the tooltip still names every release"

@@ -156,14 +156,21 @@ def sentence(marks_by_side: dict[str, list[Mark]]) -> str:
 
 
 def _gradient(marks: list[Mark]) -> str:
-    """One bar per framework: a hard-stop gradient, one stripe per release (no element each)."""
+    """One bar per framework: a hard-stop gradient, one stripe per run of releases with the same
+    outcome (no element each; neighbouring stripes of one colour are one stop, which keeps a
+    section page's HTML short)."""
     if not marks:
         return "none"
     width = 100 / len(marks)
-    stops = []
+    runs: list[list] = []  # [outcome, first index, end index]
     for i, mark in enumerate(marks):
-        colour = f"var(--rel-{mark.outcome})"
-        stops.append(f"{colour} {i * width:.2f}% {(i + 1) * width:.2f}%")
+        if runs and runs[-1][0] == mark.outcome:
+            runs[-1][2] = i + 1
+        else:
+            runs.append([mark.outcome, i, i + 1])
+    if len(runs) == 1:
+        return f"var(--rel-{runs[0][0]})"
+    stops = [f"var(--rel-{outcome}) {start * width:.2f}% {end * width:.2f}%" for outcome, start, end in runs]
     return "linear-gradient(90deg, " + ", ".join(stops) + ")"
 
 
