@@ -217,3 +217,19 @@ def test_the_theme_toggle_works_before_the_theme_script_has_started(page, base_u
     assert page.get_attribute("body", "data-md-color-scheme") == "slate", "and remembers it on the next load"
     assert page.locator('label[title="Switch to light mode"]').is_visible()
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
+
+
+@pytest.mark.parametrize(("scheme", "expected"), [("dark", "slate"), ("light", "default")])
+def test_the_systems_colour_scheme_shows_before_the_theme_script_starts(browser, base_url, scheme, expected):
+    """Material's bundle picks the scheme the system prefers when it starts; this site starts it on
+    the reader's first action, so the header's inline script picks it (overrides/partials)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(base_url + "versions/", wait_until="networkidle")
+        assert page.evaluate("typeof window.component$") == "undefined", "the theme has not started"
+        assert page.get_attribute("body", "data-md-color-scheme") == expected
+        toggle = "Switch to light mode" if scheme == "dark" else "Switch to dark mode"
+        assert page.locator(f'label[title="{toggle}"]').is_visible()
+    finally:
+        context.close()

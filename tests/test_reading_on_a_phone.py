@@ -115,9 +115,11 @@ def test_every_text_meets_wcag_aa_contrast_on_a_phone(browser, base_url, kind, s
     labels are tabs, so both the chosen and the other one are measured."""
     context, page = _phone(browser, base_url, PAGE_TYPES[kind], scheme)
     try:
-        _start_theme(page)
-        low = page.evaluate(CONTRAST)
-        assert not low, f"{kind} ({scheme}): under WCAG AA:\n" + "\n".join(low[:25])
+        for state in ("before the theme starts", "after"):
+            if state == "after":
+                _start_theme(page)
+            low = page.evaluate(CONTRAST)
+            assert not low, f"{kind} ({scheme}, {state}): under WCAG AA:\n" + "\n".join(low[:25])
     finally:
         context.close()
 
