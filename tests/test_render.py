@@ -135,7 +135,7 @@ def test_code_holding_a_fence_gets_a_longer_fence():
     from factcheck.pages.render import _fence
 
     block = _fence("doc = '''\n```\n'''", "TensorFlow · tag")
-    assert block.startswith('```` python title="TensorFlow · tag"') and block.endswith("\n````")
+    assert block.startswith('````{ .python title="TensorFlow · tag"') and block.endswith("\n````")
 
 
 def test_values_in_an_explanation_come_from_the_cell_that_recorded_them(demo):
@@ -225,3 +225,23 @@ def test_a_side_no_code_can_decide_says_so_and_need_not_assert(demo):
     demo.write_claims([entry])
     with pytest.raises(EvidenceError, match="asserts anything"):
         build_site(demo.root)
+
+
+def test_code_blocks_keep_one_span_per_run_of_one_colour():
+    """Material draws string pieces, numbers and comments each in one colour, so neighbouring
+    spans of a group merge, and tokens in the code's own colour lose their span (a phone lays
+    out fewer elements); nbconvert's code on notebook pages, coloured apart, is left alone."""
+    from factcheck.pages.page_weight import lean_code
+
+    material = (
+        '<pre><code><span class="nb">print</span><span class="p">(</span><span class="sa">f</span>'
+        '<span class="s2">"a </span><span class="si">{</span><span class="n">x</span><span class="si">}</span>'
+        '<span class="s2">"</span>, <span class="kc">None</span>, <span class="mi">1</span><span class="mf">.5</span>)'
+        "</code></pre>"
+    )
+    assert lean_code(material) == (
+        '<pre><code tabindex="0"><span class="nb">print</span>(f<span class="s2">"a {</span>x'
+        '<span class="si">}"</span>, None, <span class="mi">1.5</span>)</code></pre>'
+    )
+    notebook = '<div class="highlight-ipynb"><pre><span class="sa">f</span><span class="s2">"a</span></pre></div>'
+    assert lean_code(notebook) == notebook
