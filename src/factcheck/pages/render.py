@@ -338,14 +338,18 @@ CHECKLIST_HEADINGS = {
 
 
 def differences_checklist(
-    rows: list[tuple[Claim, str, str, str, str]], placed: dict[str, str], link: Callable[[str], str]
+    rows: list[tuple[Claim, str, str, str, str]], placed: dict[str, str], link: Callable[[str], str], page: str = ""
 ) -> str:
     """The rows as a checklist to work through in order: what changes inference outputs first,
-    then training, then a rebuilt model; each line the setting, its fix and a link to the proof."""
+    then training, then a rebuilt model; each line the setting, its fix and a link to the proof.
+    A line whose claim is shown on another page carries the claim's id, so that an old link to
+    the claim on this page still lands on its line."""
     groups: dict[str, list[str]] = {}
     for claim, _, _, _, fix in rows:
         target = f"{link(placed[claim.id])}#{claim.id}" if claim.id in placed else f"#{claim.id}"
-        groups.setdefault(claim.difference.changes, []).append(f"1. [{claim.difference.setting}]({target}): {fix}")
+        anchor = f'<span id="{claim.id}"></span>' if placed.get(claim.id, page) != page else ""
+        line = f"1. {anchor}[{claim.difference.setting}]({target}): {fix}"
+        groups.setdefault(claim.difference.changes, []).append(line)
     parts = []
     for changes in CHANGES_LABELS:
         if changes in groups:
