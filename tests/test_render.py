@@ -2,9 +2,9 @@
 
 import markdown
 import pytest
-from builders import TF_ASSERT, TORCH_ASSERT, build_site
+from builders import BASIC, TF_ASSERT, TORCH_ASSERT, build_site, claim
 
-from factcheck import EvidenceError
+from factcheck import EvidenceError, PageError
 from factcheck.evidence.extract import EvidenceCell
 from factcheck.pages.notebook_page import tidy_notebook_page
 from factcheck.pages.render import output_html, outputs_html, provenance
@@ -187,15 +187,19 @@ def test_a_differences_table_takes_each_default_from_a_recorded_value(demo):
             ),
         ],
     )
-    diff = {"setting": "Epsilon", "tensorflow": "demo-eps-tf", "pytorch": "demo-eps-torch",
-            "symptom": "Outputs differ by <!-- value: demo-gap -->."}  # fmt: skip
+    diff = {"setting": "Epsilon", "changes": "inference", "tensorflow": "demo-eps-tf", "pytorch": "demo-eps-torch",
+            "symptom": "Outputs differ by <!-- value: demo-gap -->.",
+            "fix": "set eps to <!-- value: demo-eps-tf -->"}  # fmt: skip
     origin = {"title": "Framework docs: a layer", "url": "https://example.org/docs/layer"}
     demo.write_claims([claim("demo-eps", difference=diff, origin=origin)])
     demo.write_page("# Demo { #demo }\n\n<!-- differences-table -->\n\n<!-- claim: demo-eps -->\n")
     site = build_site(demo.root)
     html = render_page(site, "<!-- differences-table -->\n\n<!-- claim: demo-eps -->\n")
-    assert "<td>Epsilon</td><td><code>0.001</code></td><td><code>1e-05</code></td>" in html.replace("\n", "")
-    assert "Outputs differ by 0.25." in html
+    assert (
+        "<td>Epsilon</td><td>Inference outputs</td><td><code>0.001</code></td><td><code>1e-05</code></td>"
+        in html.replace("\n", "")
+    )
+    assert "Outputs differ by 0.25. Fix: set eps to 0.001" in html
     assert '<a href="https://example.org/docs/layer">Framework docs: a layer</a> (beyond the article)' in html
 
     diff["pytorch"] = "demo-eps-missing"
@@ -204,6 +208,56 @@ def test_a_differences_table_takes_each_default_from_a_recorded_value(demo):
         EvidenceError, match=r"claim 'demo-eps': field 'difference.pytorch' names value 'demo-eps-missing'"
     ):
         build_site(demo.root)
+
+
+def test_the_checklist_lists_what_changes_inference_before_training_each_with_its_fix(demo):
+    from builders import claim
+
+    demo.write_notebook(
+        "demo/basic.ipynb",
+        [
+            ("md", "# Defaults"),
+            ("code", TF_ASSERT + "\nrecord('demo-a-tf', 1)\nrecord('demo-b-tf', 2)", ["tf-check"]),
+            ("code", TORCH_ASSERT + "\nrecord('demo-a-torch', 3)\nrecord('demo-b-torch', 4)", ["pt-check"]),
+        ],
+    )
+
+    def diff(name, changes):
+        return {"setting": f"Setting {name}", "changes": changes, "tensorflow": f"demo-{name}-tf",
+                "pytorch": f"demo-{name}-torch", "symptom": "Something differs.",
+                "fix": f"fix {name} with <!-- value: demo-{name}-tf -->"}  # fmt: skip
+
+    # the training difference comes first in the registry; the checklist still starts with inference
+    demo.write_claims(
+        [claim("demo-train", difference=diff("a", "training")), claim("demo-infer", difference=diff("b", "inference"))]
+    )
+    page = "<!-- differences-checklist -->\n\n<!-- claim: demo-train -->\n\n<!-- claim: demo-infer -->\n"
+    demo.write_page("# Demo { #demo }\n\n" + page)
+    html = render_page(build_site(demo.root), page)
+    inference, training = html.index("The outputs differ"), html.index("Training differs")
+    assert inference < html.index("Setting b") < training < html.index("Setting a")
+    assert '#demo-infer">Setting b</a>: fix b with 2' in html
+    table = render_page(build_site(demo.root), "<!-- differences-table -->\n")
+    assert table.index("Setting b") < table.index("Setting a"), "the table follows the same order"
+
+
+def test_a_module_the_notebooks_embed_is_shown_from_the_file_and_published_for_download(demo):
+    (demo.root / "src").mkdir()
+    (demo.root / "src" / "helper.py").write_text('"""A helper."""\n\n\ndef twice(x):\n    return 2 * x  # x < 3 & y\n')
+    demo.write_notebook("demo/basic.ipynb", BASIC, metadata={"depends": ["src/helper.py"]})
+    demo.write_claims([claim("demo-basic-claim")])
+    demo.write_page("# Demo { #demo }\n\n<!-- module-source: src/helper.py -->\n\n<!-- claim: demo-basic-claim -->\n")
+    site = build_site(demo.root)
+    html = render_page(site, "<!-- module-source: src/helper.py -->\n")
+    assert "return 2 * x  # x &lt; 3 &amp; y" in html, "the file itself, escaped"
+    assert 'href="downloads/helper.py" download' in html
+    stash = []
+    resolve = site.resolver("demo.md", "demo/")  # as MkDocs serves the page, one folder down
+    resolve("module-source", "src/helper.py", lambda raw: stash.append(raw) or "")
+    assert 'href="../downloads/helper.py" download' in stash[0]
+    assert site.files(lambda page: page)["downloads/helper.py"] == (demo.root / "src" / "helper.py").read_bytes()
+    with pytest.raises(PageError, match=r"module-source 'src/other.py' is not a module a notebook declares"):
+        render_page(site, "<!-- module-source: src/other.py -->\n")
 
 
 def test_a_side_no_code_can_decide_says_so_and_need_not_assert(demo):

@@ -326,22 +326,54 @@ def quote_attribution(claim: Claim) -> str:
     return f"[{claim.origin.title}]({claim.origin.url}) (beyond the article)"
 
 
-def differences_table(
-    rows: list[tuple[Claim, str, str, str]], placed: dict[str, str], link: Callable[[str], str]
-) -> str:
-    """Setting, each framework's default, what goes wrong, and the claim that proves it.
+CHANGES_LABELS = {"inference": "Inference outputs", "training": "Training", "rebuilt": "A rebuilt model"}
 
-    ``rows`` holds (claim, TensorFlow default, PyTorch default, symptom) with the recorded
+
+def differences_table(
+    rows: list[tuple[Claim, str, str, str, str]], placed: dict[str, str], link: Callable[[str], str]
+) -> str:
+    """Setting, what it changes, each framework's default, what goes wrong and the fix, and the
+    claim that proves it.
+
+    ``rows`` holds (claim, TensorFlow default, PyTorch default, symptom, fix) with the recorded
     values already substituted, so no default in the table is typed by hand."""
     lines = [
-        "| Setting | TensorFlow default | PyTorch default | What goes wrong | Claim |",
-        "| --- | --- | --- | --- | --- |",
+        "| Setting | Changes | TensorFlow default | PyTorch default | What goes wrong | Claim |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
-    for claim, tf_default, torch_default, symptom in rows:
-        cells = [claim.difference.setting, f"`{tf_default}`", f"`{torch_default}`", symptom]
+    for claim, tf_default, torch_default, symptom, fix in rows:
+        changes = CHANGES_LABELS[claim.difference.changes]
+        cells = [claim.difference.setting, changes, f"`{tf_default}`", f"`{torch_default}`", f"{symptom} Fix: {fix}"]
         ref = f"[{claim.id}]({link(placed[claim.id])}#{claim.id})" if claim.id in placed else claim.id
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + f" | {ref} |")
     return search_excluded("\n".join(lines), "claim-table") + "\n"
+
+
+CHECKLIST_HEADINGS = {
+    "inference": "The outputs differ (same weights, same input)",
+    "training": "Training differs (same start, same batches)",
+    "rebuilt": "A model rebuilt from scratch starts elsewhere",
+}
+
+
+def differences_checklist(
+    rows: list[tuple[Claim, str, str, str, str]], placed: dict[str, str], link: Callable[[str], str], page: str = ""
+) -> str:
+    """The rows as a checklist to work through in order: what changes inference outputs first,
+    then training, then a rebuilt model; each line the setting, its fix and a link to the proof.
+    A line whose claim is shown on another page carries the claim's id, so that an old link to
+    the claim on this page still lands on its line."""
+    groups: dict[str, list[str]] = {}
+    for claim, _, _, _, fix in rows:
+        target = f"{link(placed[claim.id])}#{claim.id}" if claim.id in placed else f"#{claim.id}"
+        anchor = f'<span id="{claim.id}"></span>' if placed.get(claim.id, page) != page else ""
+        line = f"1. {anchor}[{claim.difference.setting}]({target}): {fix}"
+        groups.setdefault(claim.difference.changes, []).append(line)
+    parts = []
+    for changes in CHANGES_LABELS:
+        if changes in groups:
+            parts.append(f"**{CHECKLIST_HEADINGS[changes]}**\n\n" + "\n".join(groups[changes]))
+    return '<div class="differences-checklist" markdown>\n\n' + "\n\n".join(parts) + "\n\n</div>\n"
 
 
 def _short(version: str | None) -> str:
