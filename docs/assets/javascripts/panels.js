@@ -80,4 +80,16 @@
   // Material's search dialog has no accessible name (axe: aria-dialog-name).
   var search = document.querySelector(".md-search[role=dialog]");
   if (search && !search.hasAttribute("aria-label")) search.setAttribute("aria-label", "Search");
+
+  // An old link to a claim that has moved to another page of its section arrives at a marker
+  // that names where the claim is now: go there (the history keeps one entry).
+  function forward() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var marker = id && document.getElementById(id);
+    if (marker && marker.dataset && marker.dataset.forward) {
+      window.location.replace(new URL(marker.dataset.forward, window.location.href).toString());
+    }
+  }
+  forward();
+  window.addEventListener("hashchange", forward);
 })();

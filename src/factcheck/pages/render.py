@@ -366,7 +366,8 @@ def differences_checklist(
     groups: dict[str, list[str]] = {}
     for claim, _, _, _, fix in rows:
         target = f"{link(placed[claim.id])}#{claim.id}" if claim.id in placed else f"#{claim.id}"
-        anchor = f'<span id="{claim.id}"></span>' if placed.get(claim.id, page) != page else ""
+        # data-forward: panels.js takes a reader who arrives at this id on to the claim itself.
+        anchor = f'<span id="{claim.id}" data-forward="{target}"></span>' if placed.get(claim.id, page) != page else ""
         line = f"1. {anchor}[{claim.difference.setting}]({target}): {fix}"
         groups.setdefault(claim.difference.changes, []).append(line)
     parts = []

@@ -315,7 +315,17 @@ def _differences(ctx: PageContext, arg, stash) -> str:
 
 def _checklist(ctx: PageContext, arg, stash) -> str:
     rows = _difference_rows(ctx, "differences-checklist")
-    return render.differences_checklist(rows, ctx.placed, ctx.link, ctx.page)
+    checklist = render.differences_checklist(rows, ctx.placed, ctx.link, ctx.page)
+    # A claim of this section shown on another of its pages, with no line here: an old link to
+    # it on this page still arrives, and is taken on to the claim (panels.js).
+    listed = {claim.id for claim, *_ in rows}
+    section = {ctx.site.registry[cid].section.id for cid in ctx.site.placement.claims_on(ctx.page)}
+    forwards = "".join(
+        f'<span id="{cid}" data-forward="{ctx.url_to(page)}#{cid}"></span>'
+        for cid, page in sorted(ctx.placed.items())
+        if page != ctx.page and cid not in listed and ctx.site.registry[cid].section.id in section
+    )
+    return checklist + (f"\n{stash(forwards)}\n" if forwards else "")
 
 
 def _module_source(ctx: PageContext, arg: str, stash) -> str:
