@@ -411,28 +411,19 @@ def _dated(*pairs):
     }
 
 
-def test_evidence_libraries_are_those_of_the_release_s_time_and_the_pinned_run_uses_the_lock(tmp_path, monkeypatch):
+def test_keras_is_the_keras_of_the_release_s_time_and_the_pinned_run_uses_the_lock(tmp_path, monkeypatch):
     monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
-    torch = [("2.3.0", "2024-04-24"), ("2.3.1", "2024-06-05"), ("2.4.0", "2024-07-24"), ("2.14.1", "2026-05-01")]
-    transformers = [
-        ("4.41.0", "2024-05-17"),
-        ("4.43.0", "2024-07-23"),
-        ("4.44.0", "2024-08-06"),
-        ("5.24.0", "2026-10-01"),
-    ]
-    pypi = {
-        "torch": _dated(*torch),
-        "transformers": _dated(*transformers),
-        "litert-torch": _dated(("0.9.0", "2026-03-01")),
-    }
-    old = Run("torch", "2.3", "2.3.1", pypi, tmp_path)
-    assert old.cutoff == "2024-07-24", "torch 2.4 replaced 2.3 that day"
+    tf = [("2.16.1", "2024-03-08"), ("2.16.2", "2024-06-28"), ("2.17.0", "2024-07-11"), ("2.21.0", "2026-03-06")]
+    keras = [("3.0.5", "2024-02-14"), ("3.4.1", "2024-06-26"), ("3.5.0", "2024-08-12"), ("3.15.1", "2026-10-01")]
+    pypi = {"tensorflow-cpu": _dated(*tf), "keras": _dated(*keras)}
+    old = Run("tensorflow", "2.16", "2.16.2", pypi, tmp_path)
+    assert old.cutoff == "2024-07-11", "TensorFlow 2.17 replaced 2.16 that day"
+    req, why = old.of_its_time("keras")
+    assert req == "keras<=3.4.1" and "2024-07-11" in why, "the Keras of TensorFlow 2.16's time"
     req, why = old.of_its_time("transformers")
-    assert req == "transformers<=4.43.0" and "2024-07-24" in why
-    req, why = old.of_its_time("litert-torch")
-    assert req is None and "2026-03-01" in why, "a library first released later is left out, saying so"
-    pinned = Run("torch", "2.14", old.lock["torch"], pypi, tmp_path)
-    assert pinned.pinned_run and pinned.of_its_time("transformers")[0] == f"transformers=={old.lock['transformers']}"
+    assert req == f"transformers<={old.lock['transformers']}", "other libraries: the newest that works (ensure_imports)"
+    pinned = Run("tensorflow", "2.21", old.lock["tensorflow-cpu"], pypi, tmp_path)
+    assert pinned.pinned_run and pinned.of_its_time("keras")[0] == f"keras=={old.lock['keras']}"
 
 
 def test_a_library_that_installs_but_does_not_import_gives_way_to_its_newest_older_release_that_does(

@@ -139,11 +139,21 @@ IMPORT_NAMES = {
 }  # fmt: skip
 
 
+# What shows a library works with the release here, beyond importing: transformers imports on
+# any torch but gives out stand-ins that raise on first use where the torch is too old for it.
+SMOKE = {
+    "transformers": "from transformers import BertConfig, BertModel\n"
+    "BertModel(BertConfig(vocab_size=8, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,"
+    " intermediate_size=8))",
+}
+
+
 def import_error(python: Path, lib: str) -> str | None:
-    """Why ``lib`` does not import in the environment of ``python`` (its last error line), or
-    None when it does. torch is imported first, as the notebooks do."""
+    """Why ``lib`` does not work in the environment of ``python`` (its last error line), or None
+    when it imports (and passes its smoke test, ``SMOKE``). torch is imported first, as the
+    notebooks do."""
     module = IMPORT_NAMES.get(lib, lib.replace("-", "_"))
-    code = f"import torch\nimport {module}"
+    code = f"import torch\nimport {module}\n{SMOKE.get(lib, '')}"
     try:
         proc = subprocess.run(
             [str(python), "-c", code], capture_output=True, text=True, timeout=300, env=kernel_env(python),

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from ..judging.results import Environment, LeftOut, PackageStatus
-from ..vocabulary import EVIDENCE_LIBRARIES
+from ..vocabulary import COMPANION, EVIDENCE_LIBRARIES
 from . import ENVS, OUT_DIR, ROOT, WHEELHOUSE, say
 from .checks import check_environment, import_error, inspect, why_not_newest
 from .discovery import (
@@ -55,7 +55,9 @@ UNDECLARED = {
 }
 
 LIB_TIMEOUT_S = 240  # one evidence library's resolution and download
-IMPORT_TRIES = 3  # older minor releases tried for a library that installs but does not import
+IMPORT_TRIES = 4  # older minor releases tried for a library that installs but does not work here
+# Never moved when a library is traded for another release of it.
+CORE_KEPT = ("torch", "torchvision", "tensorflow-cpu", "tensorflow", "keras", "numpy", "ml-dtypes")
 CORE_ATTEMPTS = 8  # failed resolutions of the core before giving up
 
 
@@ -141,22 +143,26 @@ class RunEnvironment:
         return []
 
     def of_its_time(self, lib: str) -> tuple[str | None, str]:
-        """The requirement for an evidence library (or Keras) in this run, and why: the lock's
-        version in the pinned run; otherwise no newer than the lock and, before the newest
-        release, no newer than what was out when the next minor release came (None: the
-        library did not exist yet)."""
+        """The requirement for an evidence library (or Keras) in this run, and why.
+
+        The pinned run takes the lock's version. Keras, TensorFlow's own companion from 2.16, is
+        the Keras of the release's time: none newer than those out when the next minor release
+        came (None: no Keras 3 release then). Every other library is the newest that installs
+        beside the release, no newer than the lock; ``ensure_imports`` then trades one that does
+        not work with this release for the newest older one that does, so a boundary that is a
+        library's is named with the library's version, never shown as the framework's."""
         cap = self.lock.get(canonical(lib))
         if self.pinned_run and cap:
             return f"{lib}=={cap}", "the project pin (this is the pinned release)"
-        if self.cutoff is None:
+        if canonical(lib) != COMPANION["tensorflow"] or self.cutoff is None:
             return (f"{lib}<={cap}" if cap else lib), "no newer than requirements.lock"
         version, first = newest_before(lib, self.cutoff, cap, self.pypi.get(lib) or self._pypi(lib))
         nxt = f"{self.spec['package']} after {self.minor}"
         if version is None:
-            return None, f"its first release ({first}) came after the next minor {nxt} ({self.cutoff})"
+            return None, f"no release before the next minor {nxt} came out ({self.cutoff})"
         return (
             f"{lib}<={version}",
-            f"current with {self.spec['package']} {self.minor}: out before {nxt} ({self.cutoff})",
+            f"the Keras of {self.spec['package']} {self.minor}'s time: out before the next minor came ({self.cutoff})",
         )
 
     def _pypi(self, package: str) -> dict:
@@ -350,6 +356,11 @@ class RunEnvironment:
         not import (onnx calling an ml_dtypes the release holds back) gives way to its newest
         older minor release that does, a few tries at most; the notes say which and why."""
         left_out = []
+        # A trade keeps the frameworks, their companions and NumPy where the core put them; the
+        # library's own dependencies move with it.
+        kept = {canonical(n): v for n, v in pip.freeze().items()}
+        core = {n: kept[n] for n in CORE_KEPT if n in kept}
+        core_file = write_constraints(self.env_dir / "core-kept.txt", core) if core else None
         for lib in libs:
             error = import_error(self.python, lib)
             if error is None or self.pinned_run:
@@ -369,9 +380,9 @@ class RunEnvironment:
                      if installed and _version_key(v) > _version_key(installed)
                      and (cap is None or _version_key(v) <= _version_key(cap))][:IMPORT_TRIES]  # fmt: skip
             for version in [*older, *newer]:
-                rc, _out, files = pip.download([f"{lib}=={version}"], None, WHEELHOUSE, LIB_TIMEOUT_S)
+                rc, _out, files = pip.download([f"{lib}=={version}"], core_file, WHEELHOUSE, LIB_TIMEOUT_S)
                 self.used += [WHEELHOUSE / f.name for f in files]
-                if rc != 0 or pip.install([f"{lib}=={version}", "--no-deps"], None)[0] != 0:
+                if rc != 0 or pip.install([f"{lib}=={version}"], core_file)[0] != 0:
                     continue
                 if import_error(self.python, lib) is None:
                     which = (
@@ -384,7 +395,8 @@ class RunEnvironment:
                     self.asked[canonical(lib)] = f"{lib}=={version}: {installed} does not import here"
                     break
             else:
-                left_out.append(LeftOut(lib, f"installs but does not import here: {error[:300]}"))
+                tried = ", ".join([*older, *newer]) or "no other release"
+                left_out.append(LeftOut(lib, f"installs but does not work here ({tried} tried): {error[:300]}"))
         return left_out
 
     def new_venv(self, log) -> Pip:
