@@ -107,6 +107,12 @@ lint: setup
 ## matrix: the version matrix (src/factcheck/matrix/): every run whose data/version-matrix/ file is missing,
 ## or one with FRAMEWORK=torch VERSION=2.3 (FORCE=1 redoes an existing one); minutes of both cores per run.
 ## REFRESH=1: re-execute only the notebooks changed since each existing run, with that run's packages
+## counterfactuals: each claim side's evidence run with its fact flipped, what is missing or stale
+## (CLAIM=id for one, SHARD=1/4 for a shard, FORCE=1 to redo) -> data/counterfactuals/
+.PHONY: counterfactuals
+counterfactuals: setup
+	$(BIN)/python -m factcheck counterfactuals $(if $(CLAIM),--claim $(CLAIM)) $(if $(SHARD),--shard $(SHARD)) $(if $(FORCE),--force)
+
 .PHONY: matrix
 matrix: setup
 	$(BIN)/python -m factcheck matrix $(if $(FRAMEWORK),--framework $(FRAMEWORK)) $(if $(VERSION),--version $(VERSION)) $(if $(FORCE),--force) $(if $(REFRESH),--refresh)

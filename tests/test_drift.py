@@ -81,6 +81,8 @@ def test_a_claim_whose_evidence_now_fails_is_reported_with_cell_and_error(demo):
     assert "notebooks/demo/basic.ipynb cell 4" in row["details"][0] and "the API was removed" in row["details"][0]
     assert report["counts"]["fails"] == 1
     assert "**demo-drift-claim** (demo, verdict holds): fails" in text
+    # A flip proposes an entry for the changes log, for a person to review.
+    assert "Proposed entries for data/changes.yaml" in text and "    claim: demo-drift-claim" in text
 
 
 def test_changed_wording_is_reported_but_new_numbers_are_not(demo):

@@ -149,3 +149,17 @@ def test_a_site_without_results_shows_no_strip(demo):
     site = build_site(demo.root)
     assert "release-strip" not in render_page(site, "<!-- claim: demo-basic-claim -->\n")
     assert site.claims_json(lambda page: page)["claims"][0]["releases"]["summary"] == "Not yet run on other releases."
+
+
+def test_a_run_whose_outcomes_moved_proposes_entries_for_the_changes_log():
+    from factcheck.reports.releases import proposed_changes
+
+    before = _run(
+        "tensorflow", "2.20", "2.20.0", {"demo-basic-claim": {"tensorflow": SideResult(HOLDS, ("tf-check",))}}
+    )
+    after = _run("tensorflow", "2.20", "2.20.1", {"demo-basic-claim": {
+        "tensorflow": SideResult(FAILS, ("tf-check",), error="AssertionError: eager is off", cell=4)}})  # fmt: skip
+    (entry,) = proposed_changes(before, after, "2026-12-07")
+    assert "claim: demo-basic-claim" in entry and "release: tensorflow 2.20.1" in entry
+    assert "now fails (was holds): AssertionError: eager is off" in entry
+    assert proposed_changes(before, before, "2026-12-07") == [] and proposed_changes(None, after, "x") == []

@@ -95,9 +95,13 @@ def test_the_banner_names_date_versions_and_commit():
         "versions": {"tensorflow": "2.21.0", "torch": "2.14.1+cu130", "python": "3.11.7"},
     }
     commit = Commit("0123456789abcdef0123", dirty=False)
-    text = banner_markdown(record, commit, "https://github.com/o/r", "paradigm/x.ipynb", "https://site/x/")
+    text = banner_markdown(record, commit, "https://github.com/o/r", "paradigm/x.ipynb", "https://site/")
     assert "on 2026-11-29 with TensorFlow 2.21.0, PyTorch 2.14.1 and Python 3.11.7" in text
     assert "https://github.com/o/r/blob/0123456789abcdef0123/notebooks/paradigm/x.ipynb" in text
+    # Its claims are listed on the claims index, and each release's verdict on the Versions page:
+    # never a page that does not exist (a drift report) or the notebook page itself.
+    assert "<https://site/claims/#nb-paradigm-x>" in text and "<https://site/versions/>" in text
+    assert "drift" not in text
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_code_cell("1")])
     nb = with_banner(with_banner(nb, text), text)
     assert [c.cell_type for c in nb.cells] == ["markdown", "markdown", "code"], "one banner, after the title"

@@ -10,8 +10,8 @@ import re
 from builders import REPO
 
 from factcheck.pages.render import badge_endpoint, verdict_badge
+from factcheck.pages.resolvers import RESOLVERS
 from factcheck.pages.shortcodes import KINDS
-from factcheck.site import RESOLVERS
 from factcheck.vocabulary import VERDICTS
 
 CSS = (REPO / "docs" / "assets" / "stylesheets" / "panels.css").read_text()
@@ -66,6 +66,8 @@ def test_the_versions_page_styles_every_verdict_and_not_checkable():
 
     for state in (*(v.id for v in VERDICTS), NOT_CHECKABLE, UNTESTED):
         assert f"--rel-{state}:" in CSS and f"td.vm--{state}" in CSS, f"panels.css has no colour for {state}"
+    for verdict in VERDICTS:  # each cell's symbol, drawn by the stylesheet, is the verdict's icon
+        assert f'td.vm--{verdict.id}::before {{ content: "{verdict.icon}"' in CSS, verdict.id
 
 
 def test_every_evidence_library_is_pinned_and_every_evidence_requirement_is_named():

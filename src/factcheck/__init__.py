@@ -21,8 +21,22 @@ owns):
 
 from .errors import EvidenceError, ExecutionError, FactcheckError, PageError, RegistryError
 from .project import Project
-from .site import Site, Sources, assemble, execute, load
-from .sources.registry import Claim, Registry, load_registry
+
+# The pipeline loads on first use, so that `python -m factcheck matrix` (which only orchestrates
+# pip and runs) starts without the notebook machinery.
+_LAZY = {
+    "Site": "site", "Sources": "site", "assemble": "site", "execute": "site", "load": "site",
+    "Claim": "sources.registry", "Registry": "sources.registry", "load_registry": "sources.registry",
+}  # fmt: skip
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Claim",

@@ -21,6 +21,7 @@ from .errors import EvidenceError, FactcheckError
 from .evidence.checks import source_problems
 from .pages.placement import place_claims, scan_pages
 from .project import Project
+from .sources.datafiles import load_changes
 from .sources.notebooks import find_notebooks, outputs_present, read_notebook
 
 
@@ -56,6 +57,21 @@ def _check(sources: pipeline.Sources, project: Project) -> int:
             dirty.append(f"notebooks/{project.rel_notebook(path)}: outputs stored in cells {[c + 1 for c in cells]}")
     if dirty:
         raise FactcheckError("notebooks must be stored without outputs (run nbstripout):\n" + "\n".join(dirty))
+    # Every verdict is the one the changes log last records (a changed verdict needs an entry).
+    changes = project.root / "data" / "changes.yaml"
+    if changes.is_file():
+        load_changes(changes, sources.registry)
+    # Every difference across releases is declared history or not checkable, never unexplained.
+    from .reports.history import release_problems
+    from .reports.releases import Matrix, current_hashes
+
+    matrix = Matrix.load(project.root / "data" / "version-matrix")
+    unexplained = release_problems(sources.registry, matrix, current_hashes(sources.notebooks))
+    if unexplained:
+        raise EvidenceError(
+            "the version matrix shows changes no declared history explains (declare the era under the claim's "
+            "'history', or fix the cell if the difference is our evidence's):\n" + "\n".join(unexplained)
+        )
     print(f"[factcheck] {len(sources.registry)} claims, pages and notebooks are consistent", file=sys.stderr)
     return 0
 

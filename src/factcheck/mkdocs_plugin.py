@@ -21,14 +21,14 @@ from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
-from mkdocs.structure.files import File
+from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.utils import get_relative_url
 
 from . import site as pipeline
 from .errors import FactcheckError
 from .pages.notebook_page import notebook_description, notebook_page
 from .pages.page_weight import lean_code, search_meta
-from .pages.placement import notebook_nav, public_urls, scan_pages
+from .pages.placement import nav_pages, notebook_nav, public_urls, scan_pages
 from .pages.shortcodes import ShortcodeExtension
 from .project import Project
 from .publish.banner import Commit
@@ -71,6 +71,8 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
         self.resolve_on_page = None  # the resolver of the page being rendered
         self.clock = StageClock()
         self._files = []
+        self._nav: list = []
+        self._nav_pages: set = set()
 
     def _fail(self, exc: FactcheckError):
         raise PluginError(f"{type(exc).__name__}:\n{exc}") from None
@@ -90,6 +92,8 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
         config.markdown_extensions.append(
             ShortcodeExtension(lambda kind, arg, stash: self.resolve_on_page(kind, arg, stash))
         )
+        self._nav = list(config.nav or [])  # the pages as the site's author listed them
+        self._nav_pages = {page for entry in self._nav if isinstance(entry, dict) for page in entry.values()}
         if config.nav is not None:
             config.nav.append(
                 {self.config.notebooks_nav_title: notebook_nav(self.sources.registry, self.sources.notebooks)}
@@ -105,13 +109,25 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             report = pipeline.execute(self.sources, jobs=self.config.jobs, progress=log.info, run=self.config.execute)
             report.raise_for_failures()
             self.clock.lap("execute (what the cache lacks)")
-            self.site = pipeline.assemble(self.sources, report, scan_pages(Path(config.docs_dir)), config.repo_url)
+            pages = scan_pages(Path(config.docs_dir))
+            self.site = pipeline.assemble(
+                self.sources,
+                report,
+                pages,
+                config.repo_url,
+                nav=nav_pages(self._nav, pages),
+                site_url=self.sources.project.published_url,
+            )
             self.clock.lap("assemble and verify evidence")
         except FactcheckError as exc:
             self._fail(exc)
 
     @event_priority(100)  # before mkdocs-jupyter wraps notebook files
     def on_files(self, files, config, **kwargs):
+        for src_uri, content in self.site.generated_pages().items():  # a page per claim, and their index
+            # Claim pages are reached from their claims, not from the menu; their index is in the nav.
+            inclusion = InclusionLevel.INCLUDED if src_uri in self._nav_pages else InclusionLevel.NOT_IN_NAV
+            files.append(File.generated(config, src_uri, content=content, inclusion=inclusion))
         project = self.sources.project
         for rel in self.sources.notebooks:
             files.append(

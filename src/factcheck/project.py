@@ -88,3 +88,15 @@ def executed_notebook(executed_dir: Path, rel: str) -> Path:
 
 def record_path(executed_dir: Path, rel: str) -> Path:
     return executed_notebook(executed_dir, rel).with_suffix(".record.json")
+
+
+def read_pins(lock_file: Path) -> dict[str, str]:
+    """requirements.lock as {canonical name: version}: the one lock-file reader (the Colab cell,
+    the version matrix and the tests read pins through it)."""
+    pins = {}
+    for line in Path(lock_file).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version.strip()
+    return pins

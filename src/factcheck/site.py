@@ -14,9 +14,7 @@ Nothing here knows MkDocs: mkdocs_plugin.py wires these calls to its events.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,18 +24,18 @@ from .counterfactuals.runner import current_results as current_counterfactuals
 from .errors import EvidenceError, PageError, RegistryError
 from .evidence.checks import NotebookCode, assert_problems, check_evidence_ran
 from .evidence.extract import EvidenceCell, ExecutedNotebook
-from .pages import render
+from .pages import claim_pages, render
 from .pages.page_weight import Figures
 from .pages.placement import Placement, place_claims
 from .project import Project
 from .reports.history import ReleaseVerdict, release_verdicts
 from .reports.releases import Mark, Matrix, current_hashes
-from .reports.versions_page import claim_releases, filter_html, runs_html, strip_html, versions_table
+from .reports.versions_page import claim_releases
 from .run.executor import Executor, RunReport
-from .sources.datafiles import GuideRow, load_decision_guide
+from .sources.datafiles import ChangeLog, GuideRow, load_changes, load_decision_guide, load_highlights
 from .sources.notebooks import SourceNotebook, import_order_problem, load_notebooks
 from .sources.registry import Claim, Registry, load_registry
-from .vocabulary import FRAMEWORK_IDS, LABELS, SHARED, VERDICTS
+from .vocabulary import FRAMEWORK_IDS, LABELS, SHARED, VERDICT, VERDICTS
 
 VALUE_SHORTCODE = re.compile(r"<!--\s*value:\s*([\w.-]+)\s*-->")  # also allowed in explanations
 
@@ -112,8 +110,7 @@ def _banner(project: Project):
     commit, site_url, repo_url = Commit.of(project.root), project.published_url, project.repo_url
 
     def banner(rel: str, record: dict) -> str:
-        page = f"{site_url.rstrip('/')}/notebooks/{rel.removesuffix('.ipynb')}/" if site_url else None
-        return banner_markdown(record, commit, repo_url, rel, page)
+        return banner_markdown(record, commit, repo_url, rel, site_url)
 
     return banner
 
@@ -152,6 +149,10 @@ class Site:
     matrix: Matrix
     repo_url: str | None = None
     figures: Figures = field(default_factory=Figures)
+    changes: ChangeLog | None = None  # data/changes.yaml, checked against every verdict
+    nav: tuple[tuple[str, str, str], ...] = ()  # (title, page, description) of each top-level page
+    highlights: tuple[str, ...] = ()  # the claims the home page shows first (data/home.yaml)
+    site_url: str | None = None  # where the site is published (claim pages' permanent links)
 
     @property
     def registry(self) -> Registry:
@@ -169,6 +170,8 @@ class Site:
     def resolver(self, page: str, url: str | None = None):
         """The shortcode resolver for one page (``page`` relative to docs/, ``url`` its URL
         relative to the site root, e.g. ``paradigm/``)."""
+        from .pages.resolvers import RESOLVERS, PageContext
+
         ctx = PageContext(self, page, url)
 
         def resolve(kind: str, arg: str | None, stash) -> str:
@@ -202,7 +205,8 @@ class Site:
                     "section": claim.section.id,
                     "section_title": claim.section.title,
                     "claim": claim.claim,
-                    "url": f"{url_of(page)}#{claim.id}" if page else None,
+                    "url": url_of(claim_pages.page_of(claim.id)),
+                    "section_url": f"{url_of(page)}#{claim.id}" if page else None,
                     "quote": claim.quote,
                     "quoted_from": (
                         {"title": claim.origin.title, "url": claim.origin.url} if claim.origin else "the article"
@@ -243,9 +247,21 @@ class Site:
             files[f"badges/{claim.id}.json"] = json.dumps(render.badge_endpoint(claim.id, claim.verdict)) + "\n"
         return files
 
+    def generated_pages(self) -> dict[str, str]:
+        """The pages the build generates (relative to docs/ -> Markdown): one per claim, and the
+        index of all claims (pages/claim_pages.py)."""
+        pages = {claim_pages.INDEX: claim_pages.index_page()}
+        for view in self.views.values():
+            reason = claim_pages.headline(view.claim, view.explanation)
+            pages[claim_pages.page_of(view.id)] = claim_pages.claim_page(
+                view.claim, VERDICT[view.claim.verdict].label, reason
+            )
+        return pages
+
     def files(self, url_of: Callable[[str], str]) -> dict[str, bytes]:
         """Every file the site publishes besides its pages, by path relative to the site root."""
-        from .publish.social import social_card_png
+        from .pages.changes import FEED, atom_feed
+        from .publish.social import claim_card_png, social_card_png
         from .publish.wheel import build_wheel, fwbench_version, wheel_name
 
         data = self.claims_json(url_of)
@@ -253,6 +269,18 @@ class Site:
         out.update({path: text.encode() for path, text in self.badges().items()})
         out.update(self.figures.files())
         out[SOCIAL_CARD] = social_card_png(data["counts"], "TensorFlow vs PyTorch, fact-checked in both frameworks")
+        cards = self.sources.project.root / ".cache" / "cards"
+        for view in self.views.values():
+            reason = claim_pages.headline(view.claim, view.explanation)
+            out[claim_pages.card_of(view.id)] = claim_card_png(view.claim.claim, view.claim.verdict, reason, cards)
+        if self.changes is not None:
+            feed = atom_feed(
+                self.changes,
+                self.site_url or "/",
+                lambda cid: self.views[cid].claim.claim if cid in self.views else cid,
+                lambda cid: url_of(claim_pages.page_of(cid)),
+            )
+            out[FEED] = feed.encode()
         package = self.sources.project.fwbench_dir
         if package.is_dir():  # the benchmark notebooks' package, installable from the site
             version = fwbench_version(package)
@@ -262,9 +290,18 @@ class Site:
 
 SOCIAL_CARD = "assets/social-card.png"  # overrides/main.html links it
 COUNTERFACTUALS = "data/counterfactuals"
+CHANGES = "data/changes.yaml"
+HOME = "data/home.yaml"
 
 
-def assemble(sources: Sources, report: RunReport, pages: dict[str, str], repo_url: str | None = None) -> Site:
+def assemble(
+    sources: Sources,
+    report: RunReport,
+    pages: dict[str, str],
+    repo_url: str | None = None,
+    nav: tuple[tuple[str, str, str], ...] = (),
+    site_url: str | None = None,
+) -> Site:
     """Read every executed notebook once, place the claims on the pages, verify the evidence and
     work out each claim's view. ``report`` is what ``execute`` returned: the records of the
     notebooks it published."""
@@ -280,9 +317,15 @@ def assemble(sources: Sources, report: RunReport, pages: dict[str, str], repo_ur
     counterfactuals = current_counterfactuals(registry, load_counterfactuals(project.root / COUNTERFACTUALS), hashes)
     views = _views(registry, executed, records, values, matrix, hashes, counterfactuals)
     guide = None
-    if placement.uses("decision-guide"):
+    if placement.uses("decision-guide") or placement.uses("decision-short"):
         guide = load_decision_guide(project.root / "data" / "decision-guide.yaml", registry)
-    return Site(sources, executed, records, values, placement, views, guide, matrix, repo_url)
+    changes_file = project.root / CHANGES
+    changes = load_changes(changes_file, registry) if changes_file.is_file() else None
+    highlights = load_highlights(project.root / HOME, registry) if placement.uses("highlights") else ()
+    return Site(
+        sources, executed, records, values, placement, views, guide, matrix, repo_url,
+        changes=changes, nav=tuple(nav), highlights=highlights, site_url=site_url,
+    )  # fmt: skip
 
 
 def _views(registry, executed, records, values, matrix: Matrix, hashes, counterfactuals) -> dict[str, ClaimView]:
@@ -358,121 +401,3 @@ def _values(executed: dict[str, ExecutedNotebook]) -> dict[str, dict]:
                 raise EvidenceError(f"value {name!r} is recorded by notebooks/{owner[name]} and notebooks/{rel}")
             values[name], owner[name] = payload, rel
     return values
-
-
-# -- the shortcode resolvers ----------------------------------------------------------------------
-
-
-@dataclass
-class PageContext:
-    site: Site
-    page: str  # relative to docs/
-    url: str | None  # relative to the site root
-
-    def link(self, target: str) -> str:
-        """A page (relative to docs/) as a Markdown link target from this page."""
-        here = posixpath.dirname(self.page)
-        return posixpath.relpath(target, here or ".")
-
-    def figure(self, data: bytes, ext: str) -> str:
-        """Store a figure file; its URL relative to this page's URL (raw HTML is not rewritten)."""
-        url_dir = posixpath.dirname(self.url) if self.url is not None else posixpath.dirname(self.page)
-        return posixpath.relpath(self.site.figures.add(data, ext), url_dir or ".")
-
-    @property
-    def placed(self) -> dict[str, str]:
-        return self.site.placement.page_of
-
-    def url_to(self, page: str) -> str:
-        """Another page (relative to docs/) as a URL relative to this page's URL, for raw HTML."""
-        target = page.removesuffix(".md")
-        target = "" if target == "index" else target + "/"
-        url_dir = posixpath.dirname(self.url) if self.url is not None else posixpath.dirname(self.page)
-        return posixpath.relpath(target or ".", url_dir or ".") + "/"
-
-
-def _claim(ctx: PageContext, arg: str, stash) -> str:
-    site = ctx.site
-    view = site.views[arg]
-    links = {fw: ctx.link(f"notebooks/{ev.notebook}") for fw, ev in view.claim.evidence.items()}
-    releases = None
-    if not site.matrix.empty:
-        releases = strip_html(view.claim, view.releases, ctx.url_to(VERSIONS_PAGE))
-    claim = dataclasses.replace(view.claim, explanation=view.explanation)
-    return render.claim_panel(
-        claim,
-        view.cells,
-        links,
-        stash,
-        repo_url=site.repo_url,
-        figure=ctx.figure,
-        releases=releases,
-        counterfactuals=view.counterfactuals,
-    )
-
-
-def _value(ctx: PageContext, arg: str, stash) -> str:
-    if arg not in ctx.site.values:
-        raise PageError(f"docs/{ctx.page}: no notebook recorded a value named {arg!r}")
-    return ctx.site.values[arg]["text"]
-
-
-def _provenance(ctx: PageContext, arg, stash) -> str:
-    notebooks = sorted(
-        {
-            ev.notebook
-            for cid in ctx.site.placement.claims_on(ctx.page)
-            for ev in ctx.site.registry[cid].evidence.values()
-        }
-    )
-    return render.provenance(ctx.site.records[nb] for nb in notebooks)
-
-
-def _differences(ctx: PageContext, arg, stash) -> str:
-    site = ctx.site
-    here = set(site.placement.claims_on(ctx.page))
-    rows = [site.difference_row(claim) for claim in site.registry if claim.difference and claim.id in here]
-    if not rows:
-        raise PageError(f"docs/{ctx.page}: differences-table, but no claim on this page has a 'difference'")
-    return render.differences_table(rows, ctx.placed, ctx.link)
-
-
-def _guide(ctx: PageContext, arg, stash) -> str:
-    return render.decision_guide(ctx.site.guide or [], ctx.placed, ctx.link)
-
-
-VERSIONS_PAGE = "versions.md"
-
-
-def _version_matrix(ctx: PageContext, arg, stash) -> str:
-    site = ctx.site
-    by_section: dict[str, list[Claim]] = {}
-    for claim in sorted(site.registry, key=lambda c: (c.section.order, c.id)):
-        by_section.setdefault(claim.section.id, []).append(claim)
-
-    def link(claim: Claim) -> str:
-        return f"{ctx.url_to(site.placement.get(claim.id))}#{claim.id}"
-
-    releases = {side: site.matrix.releases(side) for side in FRAMEWORK_IDS}
-    tables = versions_table(
-        site.registry.sections, by_section, lambda claim: site.views[claim.id].releases, link, releases
-    )
-    sections = "\n\n".join(
-        f"## {section.title} {{ #versions-{section.id} }}\n\n{stash(table)}" for section, table in tables
-    )
-    return f"{stash(filter_html())}\n\n{sections}"
-
-
-RESOLVERS: dict[str, Callable[[PageContext, str | None, Callable], str]] = {
-    "claim": _claim,
-    "value": _value,
-    "provenance": _provenance,
-    "scoreboard": lambda ctx, arg, stash: render.scoreboard(ctx.site.registry, ctx.placed, ctx.link),
-    "outdated-claims": lambda ctx, arg, stash: render.outdated_claims(ctx.site.registry, ctx.placed, ctx.link),
-    "decision-guide": _guide,
-    "differences-table": _differences,
-    "claim-count": lambda ctx, arg, stash: str(len(ctx.site.registry)),
-    "verdict-count": lambda ctx, arg, stash: str(sum(1 for c in ctx.site.registry if c.verdict == arg)),
-    "version-matrix": _version_matrix,
-    "version-runs": lambda ctx, arg, stash: stash(runs_html(ctx.site.matrix)),
-}

@@ -15,9 +15,11 @@
     document.querySelectorAll(".fw-input--" + fw).forEach(function (input) { input.checked = true; });
   }
 
-  function claimUrl(id) {
-    var url = new URL(window.location.href);
-    url.hash = id;
+  // The claim's own page when the panel names it (its link preview shows the claim and its
+  // verdict); else this page at the claim's anchor.
+  function claimUrl(button) {
+    var url = button.dataset.url ? new URL(button.dataset.url, window.location.href) : new URL(window.location.href);
+    if (!button.dataset.url) url.hash = button.dataset.claim;
     var fw = chosenFramework();
     url.search = fw ? "?fw=" + fw : "";
     return url.toString();
@@ -37,7 +39,7 @@
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest(".claim-copy-link");
-    if (button) copy(claimUrl(button.dataset.claim), button);
+    if (button) copy(claimUrl(button), button);
   });
 
   document.addEventListener("change", function (event) {

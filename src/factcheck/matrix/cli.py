@@ -120,13 +120,34 @@ def _run_all(runs, out_dir: Path, pypi, args) -> int:
             )
             continue
         run = Run(fw, minor, version, pypi, out_dir)
+        before = read_result(target)
         result = run.execute()
         write_result(result, target)
+        _propose(before, result)
         say(run.name, f"{result.status}: {_counts(result)} in {result.wall['total']:.0f} s -> {target}")
         done += 1
         if args.max_runs and done >= args.max_runs:
             break
     return 0
+
+
+PROPOSED = ROOT / "build" / "proposed-changes.yaml"
+
+
+def _propose(before, after) -> None:
+    """Entries for data/changes.yaml where the run moved an outcome, appended to
+    build/proposed-changes.yaml for a person to review (a changed verdict without an entry fails
+    the build)."""
+    import datetime as dt
+
+    from ..reports.releases import proposed_changes
+
+    entries = proposed_changes(before, after, dt.date.today().isoformat())
+    if entries:
+        PROPOSED.parent.mkdir(parents=True, exist_ok=True)
+        with PROPOSED.open("a") as out:
+            out.write("".join(entries))
+        say(after.name, f"{len(entries)} outcomes moved: proposed entries in {PROPOSED.relative_to(ROOT)}")
 
 
 def _counts(result) -> str:
@@ -178,6 +199,7 @@ def _refresh_all(runs, out_dir: Path, pypi, args) -> int:
             say(run.name, f"not refreshed: {exc}")
             continue
         write_result(result, target)
+        _propose(previous, result)
         say(run.name, f"refreshed {len(stale)} notebooks: {_counts(result)} in {result.wall['refresh']:.0f} s")
         done += 1
         if args.max_runs and done >= args.max_runs:

@@ -8,7 +8,7 @@ import re
 import urllib.request
 from pathlib import Path
 
-from ..sources.support import read_pins
+from ..project import read_pins
 from ..vocabulary import COMPANION, DISTRIBUTIONS, FRAMEWORK_IDS, RUN_NAME
 from . import ROOT
 

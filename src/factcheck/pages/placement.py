@@ -97,3 +97,24 @@ def public_urls(pages: dict[str, str], placed: dict[str, str], site_url: str) ->
     listed = set(urls.values())
     listed.update(f"{urls[page]}#{cid}" for cid, page in placed.items() if page in urls)
     return sorted(listed)
+
+
+def nav_pages(nav: list | None, pages: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
+    """(title, page, description) of each top-level page of the nav (``pages``: Markdown source
+    by path, whose front matter gives the description)."""
+    import yaml
+
+    out = []
+    for entry in nav or []:
+        if not isinstance(entry, dict):
+            continue
+        (title, page), *_ = entry.items()
+        if not isinstance(page, str) or page not in pages:
+            continue
+        description = ""
+        text = pages[page]
+        if text.startswith("---\n"):
+            meta = yaml.safe_load(text[4 : text.find("\n---", 4)]) or {}
+            description = str(meta.get("description", ""))
+        out.append((title, page, description))
+    return tuple(out)

@@ -244,15 +244,19 @@ def claim_panel(
     figure: FigureSink | None = None,
     releases: str | None = None,
     counterfactuals: dict | None = None,
+    heading: bool = True,
+    page_url: str | None = None,
 ) -> str:
     """The whole panel for one claim, as Markdown with stashed HTML (``releases``: the strips of
     the outcomes on other releases, releases.strip_html; ``counterfactuals``: side -> the
     counterfactual results its evidence was seen to fail under)."""
     hashes = "#" * heading_level
+    # "Copy link" gives the claim's own page, whose preview shows the claim and its verdict.
+    url_attr = f' data-url="{html.escape(page_url)}"' if page_url else ""
     header = stash(
         '<div class="claim-meta">'
         f"{verdict_badge(claim.verdict)}"
-        f'<button class="claim-copy-link" type="button" data-claim="{claim.id}" '
+        f'<button class="claim-copy-link" type="button" data-claim="{claim.id}"{url_attr} '
         f'title="Copy a permanent link to this claim">Copy link</button>'
         f'<code class="claim-id">{claim.id}</code>'
         f"{report_link(claim, repo_url)}"
@@ -285,8 +289,9 @@ def claim_panel(
     wide = 9 + 1.3 * text / 110 + max(columns.values()) + extra
     size = f"--ff-h: {phone:.0f}; --ff-h-wide: {wide:.0f}"
 
+    title = f"{hashes} {claim.claim} {{ #{claim.id} .claim-title }}\n\n" if heading else ""
     return (
-        f"{hashes} {claim.claim} {{ #{claim.id} .claim-title }}\n\n"
+        f"{title}"
         f'<div class="claim-panel claim-panel--{claim.verdict}" data-claim="{claim.id}" style="{size}" markdown>\n\n'
         f"{header}\n\n{quote}\n{{ .claim-quote }}\n\n"
         f'<p class="claim-explanation" markdown>**{VERDICT[claim.verdict].label}.** {claim.explanation}</p>\n\n'

@@ -40,8 +40,16 @@ KINDS = {
         Kind("differences-table", True, "none", "the page's claims that carry a 'difference', as a table"),
         Kind("version-matrix", True, "none", "every claim's outcome on every tested release, by section"),
         Kind("version-runs", True, "none", "the version-matrix runs: versions, dates, libraries left out"),
+        Kind("claim-page", True, "required", "a claim's own page: context, panel, every release, changes, citing"),
+        Kind("claim-index", True, "none", "every claim by group and verdict, each linking to its page"),
+        Kind("verdict-summary", True, "required", "the verdict counts of 'article' or 'beyond', linking to the lists"),
+        Kind("highlights", True, "none", "the verdicts that surprise most (data/home.yaml), one line each"),
+        Kind("section-list", True, "none", "the site's sections from the nav, with their descriptions"),
+        Kind("decision-short", True, "none", "the decision guide's short answer: each need and its pick"),
+        Kind("changes", True, "none", "every change of a verdict or of its evidence (data/changes.yaml)"),
         Kind("value", False, "required", "a value a notebook cell recorded (its name)"),
-        Kind("claim-count", False, "none", "how many claims the registry holds"),
+        Kind("releases-checked", False, "none", "the releases the version matrix checked, and when evidence last ran"),
+        Kind("claim-count", False, "optional", "how many claims the registry holds (of 'article' or 'beyond')"),
         Kind("verdict-count", False, "required", "how many claims have this verdict"),
     )
 }

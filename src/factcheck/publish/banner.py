@@ -45,8 +45,10 @@ def _short(version: str | None) -> str:
     return (version or "not installed").split("+")[0]
 
 
-def banner_markdown(record: dict, commit: Commit, repo_url: str | None, notebook: str, page_url: str | None) -> str:
-    """The 'verified with' banner of one executed notebook (``notebook`` relative to notebooks/)."""
+def banner_markdown(record: dict, commit: Commit, repo_url: str | None, notebook: str, site_url: str | None) -> str:
+    """The 'verified with' banner of one executed notebook (``notebook`` relative to notebooks/):
+    when CI ran it and with what, the commit, and where the site lists its claims and the
+    verdict on other releases."""
     v = record["versions"]
     when = record["executed_at"][:10]
     ref = commit.short + (" with uncommitted changes" if commit.dirty else "")
@@ -56,13 +58,23 @@ def banner_markdown(record: dict, commit: Commit, repo_url: str | None, notebook
         at = f"[`{ref}`]({base}/tree/{commit.sha}) ([source at that commit]({source}))"
     else:
         at = f"`{ref}`"
-    where = f" Its claims and verdicts: <{page_url}>." if page_url else ""
+    where = ""
+    if site_url:
+        site = site_url.rstrip("/")
+        where = (
+            f" The claims it is evidence for, with their verdicts: <{site}/claims/#{notebook_anchor(notebook)}>."
+            f" Other releases may differ: the verdict on each one is at <{site}/versions/>."
+        )
     return (
         f"> **Verified by Framework Facts.** CI ran this notebook top to bottom on {when} with "
         f"TensorFlow {_short(v.get('tensorflow'))}, PyTorch {_short(v.get('torch'))} and Python "
-        f"{_short(v.get('python'))}, at commit {at}.{where} Newer releases may differ: the site's drift "
-        "report and version matrix say where."
+        f"{_short(v.get('python'))}, at commit {at}.{where}"
     )
+
+
+def notebook_anchor(notebook: str) -> str:
+    """The anchor of a notebook's claims on the claims index (``nb-paradigm-eager-and-graphs``)."""
+    return "nb-" + notebook.removesuffix(".ipynb").replace("/", "-")
 
 
 def with_banner(nb, text: str):

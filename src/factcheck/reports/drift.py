@@ -144,6 +144,15 @@ def drift_report(registry: Registry, baseline: RunTree, latest: RunTree, date: s
     claims = claim_drift(registry, baseline, latest)
     counts = {s: sum(1 for c in claims if c["status"] == s) for s in STATUS_ORDER}
     report = {"date": date, "versions": versions, "counts": counts, "claims": claims}
+    newest = {k: v for k, v in new.items() if k.lower() in ("torch", "tensorflow-cpu", "tensorflow")}
+    release = ", ".join(f"{k} {v}" for k, v in sorted(newest.items())) or "the newest releases"
+    report["proposed_changes"] = [
+        f"  - date: {date}\n    claim: {row['id']}\n    release: {release}\n    cause: >-\n"
+        f"      On {release} the evidence {'fails' if row['status'] == 'fails' else 'prints other output'}: "
+        f"{'; '.join(row['details'])[:300]}. REVIEW: the cause in words; add from/to if the verdict changes.\n"
+        for row in claims
+        if row["status"] in ("fails", "changed")
+    ]
     env = latest.result.environment if latest.result is not None else None
     if env is not None:  # why a package is not at its newest release, what was left out
         report["environment"] = {
@@ -192,6 +201,15 @@ def drift_markdown(report: dict) -> str:
     for row in flipped:
         lines.append(f"- **{row['id']}** ({row['section']}, verdict {row['verdict']}): {row['status']}")
         lines += [f"    - {d}" for d in row["details"]]
+    if report.get("proposed_changes"):
+        lines += [
+            "",
+            "Proposed entries for data/changes.yaml (review each cause and verdict before adding):",
+            "",
+            "```yaml",
+        ]
+        lines += [entry.rstrip("\n") for entry in report["proposed_changes"]]
+        lines += ["```"]
     measured = [r for r in report["claims"] if r["status"] == "measured"]
     if measured:
         lines += ["", "Measurements that moved (not flips):", ""]

@@ -75,9 +75,7 @@ def release_verdicts(claim: Claim, side: str, marks: list[Mark]) -> list[Release
         if mark.outcome == HOLDS:
             problem = None
             if era is not None:
-                problem = (
-                    f"declared {era.verdict} on {era.span} ({era.because}), but the evidence passes there"
-                )
+                problem = f"declared {era.verdict} on {era.span} ({era.because}), but the evidence passes there"
             out.append(ReleaseVerdict(mark, claim.verdict, None, "", problem))
         elif mark.outcome == FAILS:
             if era is None:
@@ -158,9 +156,29 @@ def side_sentence(claim: Claim, side: str, verdicts: list[ReleaseVerdict]) -> st
 
 def sentence(claim: Claim, verdicts_by_side: dict[str, list[ReleaseVerdict]]) -> str:
     """The claim's verdict over releases, in words: "Outdated since TensorFlow 2.16; on
-    TensorFlow 2.12–2.15 it was holds: tf.estimator still shipped. ..."."""
+    TensorFlow 2.12–2.15 it was holds: tf.estimator still shipped; on every PyTorch release
+    checked (2.0–2.15)."."""
     label = VERDICT[claim.verdict].label
     sides = [s for s, verdicts in verdicts_by_side.items() if verdicts]
     if not sides:
         return "Not yet run on other releases."
-    return " ".join(f"{label} {side_sentence(claim, s, verdicts_by_side[s])}." for s in sides)
+    clean = all(v.verdict == claim.verdict or v.mark.outcome == "untested" for s in sides for v in verdicts_by_side[s])
+    if clean:
+        checked = {s: [v.release for v in verdicts_by_side[s] if v.checkable] for s in sides}
+        spans = " and ".join(f"{LABELS[s]} {_span(releases)}" for s, releases in checked.items() if releases)
+        return f"{label} on every release checked: {spans}."
+    return f"{label} " + "; ".join(side_sentence(claim, s, verdicts_by_side[s]) for s in sides) + "."
+
+
+def release_problems(registry, matrix, hashes: dict[str, str]) -> list[str]:
+    """Every contradiction between the committed matrix results and the declared histories, over
+    all claims (results older than their notebook are left out: a refresh judges them)."""
+    found = []
+    for claim in registry:
+        for side in (s for s in ("tensorflow", "pytorch") if s in claim.evidence and s in matrix.runs):
+            ev = claim.evidence[side]
+            if ev.untestable:
+                continue
+            marks = matrix.marks(claim.id, side, ev.notebook, hashes.get(ev.notebook))
+            found += problems(claim, side, release_verdicts(claim, side, marks))
+    return found

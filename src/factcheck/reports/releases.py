@@ -132,3 +132,28 @@ def ranges(releases: list[str], chosen: set[str]) -> list[str]:
     if start:
         out.append(start if start == prev else f"{start}–{prev}")
     return out
+
+
+def proposed_changes(before: RunResult | None, after: RunResult, today: str) -> list[str]:
+    """Entries for data/changes.yaml (as YAML text) for every claim side whose outcome on this
+    run's release moved since the run it replaces: a matrix or drift run proposes them, a person
+    reviews the cause and the verdict before adding them."""
+    if before is None:
+        return []
+    side_of = SIDE_OF_RUN.get(after.framework)
+    release = f"{after.framework} {after.got.get(after.framework) or after.requested}"
+    out = []
+    for claim_id, sides in sorted(after.claims.items()):
+        for side, result in sides.items():
+            if side_of and side != side_of:
+                continue
+            old = before.claims.get(claim_id, {}).get(side)
+            if old is None or old.outcome == result.outcome:
+                continue
+            what = result.error or (result.reason.detail if result.reason else "")
+            out.append(
+                f"  - date: {today}\n    claim: {claim_id}\n    release: {release}\n    cause: >-\n"
+                f"      On {release} the {side} evidence now {result.outcome.replace('-', ' ')} (was {old.outcome})"
+                f"{': ' + what if what else ''}. REVIEW: the cause in words; add from/to if the verdict changes.\n"
+            )
+    return out

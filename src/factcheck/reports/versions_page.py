@@ -37,13 +37,6 @@ def _words(v: ReleaseVerdict) -> str:
     return "not checkable here" if state == NOT_CHECKABLE else "not tested"
 
 
-def _symbol(v: ReleaseVerdict) -> str:
-    state = _state(v)
-    if state in VERDICT:
-        return VERDICT[state].icon
-    return "–" if state == NOT_CHECKABLE else "·"
-
-
 def _gradient(verdicts: list[ReleaseVerdict]) -> str:
     """One bar per framework: a hard-stop gradient, one stripe per release (no element each)."""
     width = 100 / len(verdicts)
@@ -182,10 +175,9 @@ def _cell(claim, side: str, release: str, v: ReleaseVerdict | None, numbers: dic
         number = f'<a class="vm-note" href="#vm-{section}-{n}" aria-label="note {n}">{n}</a>'
     stale = " vm--stale" if v.mark.stale else ""
     spoken = f"{LABELS[side]} {v.mark.version or release}: {_words(v)}"
-    return (
-        f'<td class="vm vm--{_state(v)}{stale}"><span aria-hidden="true">{_symbol(v)}</span>{number}'
-        f'<span class="vm-sr">{html.escape(spoken)}</span></td>'
-    )
+    # The symbol is drawn by the stylesheet (decorative: the text beside it says the same), so a
+    # cell is two elements, and the table of every claim by every release stays light.
+    return f'<td class="vm vm--{_state(v)}{stale}">{number}<span class="vm-sr">{html.escape(spoken)}</span></td>'
 
 
 def filter_html() -> str:

@@ -124,6 +124,7 @@ class Claim:
     origin: Origin | None = None  # None: the quote is the article's
     difference: Difference | None = None
     history: dict[str, tuple[Era, ...]] = field(default_factory=dict)  # side -> its eras, oldest first
+    headline: str | None = None  # the verdict's reason in one line (claim pages, cards, the home page)
 
 
 @dataclass
@@ -226,6 +227,7 @@ def load_registry(
                     if fw in raw["evidence"]
                 },
                 history=_history(path, cid, raw),
+                headline=" ".join(raw["headline"].split()) if "headline" in raw else None,
                 sources=tuple(Source(**s) for s in raw["sources"]),
                 file=path,
                 origin=Origin(**raw["origin"]) if "origin" in raw else None,

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..project import read_pins  # noqa: F401 (the one lock-file reader; re-exported)
 from . import notebook as helpers
 
 COLAB_TAG = "colab-setup"
@@ -63,16 +64,6 @@ def _module_dists() -> dict[str, list[str]]:
     from importlib.metadata import packages_distributions
 
     return packages_distributions()
-
-
-def read_pins(lock_file: Path) -> dict[str, str]:
-    pins = {}
-    for line in Path(lock_file).read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "==" in line:
-            name, version = line.split("==", 1)
-            pins[_canonical(name)] = version.strip()
-    return pins
 
 
 def _canonical(name: str) -> str:
