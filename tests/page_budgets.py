@@ -7,6 +7,8 @@ Lighthouse's performance score moves with the machine it runs on, so the tests d
   the containers that ``content-visibility: auto`` lets the browser skip until they near the
   viewport: a panel's evidence, a notebook cell);
 - bytes of HTML (gzipped, as GitHub Pages serves them), and of the JavaScript and CSS the page loads;
+- bytes of JavaScript that runs while the page loads: the theme's bundle waits for the reader's
+  first action (overrides/main.html holds it with a script type the browser does not run);
 - requests that block the first paint (stylesheets, synchronous scripts in the head);
 - inline SVG elements and images that load eagerly or without a reserved box.
 """
@@ -20,6 +22,8 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
+# Script types a browser runs; any other (JSON data, the theme's held bundle) is only text.
+RUNNABLE = ("", "text/javascript", "application/javascript", "module")
 # Containers the browser may skip while they are off screen (see panels.css).
 SKIPPABLE = (".claim-panel", ".jupyter-wrapper .jp-Cell", ".version-matrix")
 
@@ -31,6 +35,7 @@ class PageWeight:
     laid_out_at_load: int  # elements outside the skippable containers
     html_gzip: int  # bytes
     js_bytes: int  # scripts the page loads (files, uncompressed) plus inline scripts
+    js_bytes_at_load: int  # of those, the ones that run while the page loads (not held for later)
     css_bytes: int  # stylesheets the page loads plus inline styles
     render_blocking: int  # stylesheets without a non-matching media, and head scripts without defer/async
     inline_svg_elements: int  # elements inside inline <svg> in the content (icons included)
@@ -56,17 +61,20 @@ def measure(site: Path, page_file: Path, base_path: str = "/") -> PageWeight:
     for selector in SKIPPABLE:
         for container in soup.select(selector):
             skipped.update(id(el) for el in container.find_all(True))
-    js = css = blocking = 0
+    js = js_at_load = css = blocking = 0
     head_scripts = soup.head.find_all("script") if soup.head else []
     for script in soup.find_all("script"):
+        runs = script.get("type", "text/javascript") in RUNNABLE
         if script.get("src"):
             path = _asset(site, page_file, script["src"], base_path)
-            js += path.stat().st_size if path and path.is_file() else 0
+            size = path.stat().st_size if path and path.is_file() else 0
             deferred = script.has_attr("defer") or script.has_attr("async") or script.get("type") == "module"
-            if script in head_scripts and not deferred:
+            if script in head_scripts and not deferred and runs:
                 blocking += 1
         else:
-            js += len((script.string or "").encode())
+            size = len((script.string or "").encode())
+        js += size
+        js_at_load += size if runs else 0
     for link in soup.find_all("link", rel="stylesheet"):
         path = _asset(site, page_file, link["href"], base_path)
         css += path.stat().st_size if path and path.is_file() else 0
@@ -87,6 +95,7 @@ def measure(site: Path, page_file: Path, base_path: str = "/") -> PageWeight:
         laid_out_at_load=sum(1 for el in elements if id(el) not in skipped),
         html_gzip=len(gzip.compress(raw, 9)),
         js_bytes=js,
+        js_bytes_at_load=js_at_load,
         css_bytes=css,
         render_blocking=blocking,
         inline_svg_elements=svg,

@@ -173,7 +173,7 @@ def test_search_lists_the_section_page_with_the_verdict_first(page, base_url, wo
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
 
 
-def test_a_notebook_page_reached_by_instant_navigation_keeps_its_styles(page, base_url):
+def test_a_notebook_page_reached_from_its_section_keeps_its_styles(page, base_url):
     page.goto(base_url + "paradigm/")
     page.locator('article a[href$="notebooks/paradigm/eager-and-graphs/"]').first.click()
     page.wait_for_url("**/notebooks/paradigm/eager-and-graphs/")
@@ -183,3 +183,53 @@ def test_a_notebook_page_reached_by_instant_navigation_keeps_its_styles(page, ba
     assert "monospace" in prompt.evaluate("el => getComputedStyle(el).fontFamily")
     assert page.evaluate("document.querySelectorAll('.jupyter-wrapper style, article style').length") >= 1
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
+
+
+def test_the_theme_script_waits_for_the_readers_first_action(page, base_url):
+    """Material's bundle was the only long task on a slow phone: it is not fetched with the page,
+    and starts on the reader's first action, with everything it does (here: copy buttons on code
+    and the search box answering)."""
+    bundles = []
+    page.on("request", lambda r: bundles.append(r.url) if "/javascripts/bundle." in r.url else None)
+    page.goto(base_url + "paradigm/", wait_until="networkidle")
+    page.wait_for_timeout(500)
+    assert bundles == [] and page.evaluate("typeof window.component$") == "undefined"
+    assert page.locator("label[for=__search]").first.is_visible() or page.locator("input.md-search__input").is_visible()
+    assert page.locator(".md-header__option > label:visible").count() == 1, "the theme toggle shows before it starts"
+    page.mouse.move(300, 300)
+    page.wait_for_function("() => document.documentElement.classList.contains('ff-theme')")
+    assert len(bundles) == 1
+    code = page.locator(".md-typeset pre > code:visible").first
+    code.scroll_into_view_if_needed()
+    page.locator(".md-code__nav").first.wait_for()
+    search_for(page, " ".join(PARADIGM[0].claim.rstrip(".").split()[:4]))
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
+
+
+def test_the_theme_toggle_works_before_the_theme_script_has_started(page, base_url):
+    page.goto(base_url + "paradigm/", wait_until="networkidle")
+    page.locator('label[title="Switch to dark mode"]').click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    page.wait_for_function("() => document.documentElement.classList.contains('ff-theme')")
+    page.wait_for_timeout(300)
+    assert page.get_attribute("body", "data-md-color-scheme") == "slate", "the theme kept the reader's choice"
+    page.reload(wait_until="networkidle")
+    assert page.get_attribute("body", "data-md-color-scheme") == "slate", "and remembers it on the next load"
+    assert page.locator('label[title="Switch to light mode"]').is_visible()
+    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
+
+
+@pytest.mark.parametrize(("scheme", "expected"), [("dark", "slate"), ("light", "default")])
+def test_the_systems_colour_scheme_shows_before_the_theme_script_starts(browser, base_url, scheme, expected):
+    """Material's bundle picks the scheme the system prefers when it starts; this site starts it on
+    the reader's first action, so the header's inline script picks it (overrides/partials)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(base_url + "versions/", wait_until="networkidle")
+        assert page.evaluate("typeof window.component$") == "undefined", "the theme has not started"
+        assert page.get_attribute("body", "data-md-color-scheme") == expected
+        toggle = "Switch to light mode" if scheme == "dark" else "Switch to dark mode"
+        assert page.locator(f'label[title="{toggle}"]').is_visible()
+    finally:
+        context.close()

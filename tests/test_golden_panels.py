@@ -33,8 +33,9 @@ CELLS = [
 def _project(demo):
     demo.write_notebook("demo/golden.ipynb", CELLS)
     nb = "demo/golden.ipynb"
-    diff = {"setting": "Epsilon", "tensorflow": "golden-eps-tf", "pytorch": "golden-eps-torch",
-            "symptom": "Outputs differ by <!-- value: golden-gap -->."}  # fmt: skip
+    diff = {"setting": "Epsilon", "changes": "inference", "tensorflow": "golden-eps-tf", "pytorch": "golden-eps-torch",
+            "symptom": "Outputs differ by <!-- value: golden-gap -->.",
+            "fix": "set eps to <!-- value: golden-eps-tf -->"}  # fmt: skip
     opinion = claim("golden-opinion", notebook=nb, tf_cells=("tf-opinion",), pt_cells=("pt-check",))
     opinion["evidence"]["tensorflow"]["untestable"] = "Whether a framework is liked is an opinion: surveys say."
     shared = claim("golden-shared", notebook=nb, verdict="nuanced")
@@ -47,7 +48,7 @@ def _project(demo):
         shared,
     ]  # fmt: skip
     demo.write_claims(claims)
-    page = "# Demo { #demo }\n\n<!-- differences-table -->\n\n" + "\n\n".join(
+    page = "# Demo { #demo }\n\n<!-- differences-checklist -->\n\n<!-- differences-table -->\n\n" + "\n\n".join(
         f"<!-- claim: {c['id']} -->" for c in claims
     )
     demo.write_page(page + "\n\n<!-- scoreboard -->\n")

@@ -464,4 +464,4 @@ def test_a_library_that_installs_but_does_not_import_gives_way_to_its_newest_old
     monkeypatch.setattr(environments, "import_error", import_error)
     assert run.ensure_imports(Pip(), ["onnx"], {"onnx": "onnx<=1.18.0"}) == []
     assert installed["onnx"] == "1.17.0"
-    assert any("onnx 1.17.0: the newest release that imports" in note for note in run.notes)
+    assert any("onnx 1.17.0: the newest older release that imports" in note for note in run.notes)

@@ -42,6 +42,11 @@ def _open(browser, base_url, path, width, scheme):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(base_url + path, wait_until="networkidle")
+    # The reader's first action starts the theme's script (overrides/main.html): its requests and
+    # its changes to the page are part of what is checked.
+    page.mouse.move(200, 400)
+    page.wait_for_function("() => document.documentElement.classList.contains('ff-theme')")
+    page.wait_for_load_state("networkidle")
     return context, page, outside, errors
 
 

@@ -40,6 +40,42 @@ def test_missing_field_is_named(demo, field):
     assert f"field '{field}' is missing" in str(err.value)
 
 
+def test_a_side_declares_counterfactuals_that_load_in_order(demo):
+    demo.write_notebook("demo/basic.ipynb", BASIC)
+    entry = claim("demo-counter")
+    entry["evidence"]["pytorch"]["counterfactuals"] = [
+        {"if": "PyTorch's default changed to 0.9", "code": "import torch\n", "before": "pt-check"},
+        {"if": "the data row said otherwise", "code": "rows = []\n"},
+    ]
+    demo.write_claims([entry])
+    side = load(demo)["demo-counter"].evidence["pytorch"]
+    assert [(c.condition, c.before) for c in side.counterfactuals] == [
+        ("PyTorch's default changed to 0.9", "pt-check"),
+        ("the data row said otherwise", None),
+    ]
+    assert load(demo)["demo-counter"].evidence["tensorflow"].counterfactuals == ()
+
+
+def test_a_counterfactual_without_code_is_named(demo):
+    demo.write_notebook("demo/basic.ipynb", BASIC)
+    entry = claim("demo-counter")
+    entry["evidence"]["tensorflow"]["counterfactuals"] = [{"if": "Keras's default changed to 0.9"}]
+    demo.write_claims([entry])
+    with pytest.raises(
+        RegistryError, match=r"claim 'demo-counter', field 'evidence.tensorflow.counterfactuals.0.code'"
+    ):
+        load(demo)
+
+
+def test_a_difference_says_what_it_changes(demo):
+    demo.write_notebook("demo/basic.ipynb", BASIC)
+    diff = {"setting": "Epsilon", "changes": "everything", "tensorflow": "a", "pytorch": "b",
+            "symptom": "Outputs differ a lot.", "fix": "set the epsilon"}  # fmt: skip
+    demo.write_claims([claim("demo-diff", difference=diff)])
+    with pytest.raises(RegistryError, match=r"field 'difference.changes' must be one of inference, training, rebuilt"):
+        load(demo)
+
+
 def test_unknown_verdict_is_named(demo):
     demo.write_notebook("demo/basic.ipynb", BASIC)
     demo.write_claims([claim("demo-verdict", verdict="mostly-true")])

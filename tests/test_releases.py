@@ -163,3 +163,17 @@ def test_a_run_whose_outcomes_moved_proposes_entries_for_the_changes_log():
     assert "claim: demo-basic-claim" in entry and "release: tensorflow 2.20.1" in entry
     assert "now fails (was holds): AssertionError: eager is off" in entry
     assert proposed_changes(before, before, "2026-12-07") == [] and proposed_changes(None, after, "x") == []
+
+
+def test_a_strip_draws_one_stripe_per_run_of_releases_in_the_same_state(demo):
+    from factcheck.reports.versions_page import strip_html
+
+    c = _claim(
+        demo, history={"tensorflow": [{"releases": "2.12-2.13", "verdict": "holds", "because": ESTIMATOR.because}]}
+    )
+    tf = release_verdicts(c, "tensorflow", _marks({"2.12": FAILS, "2.13": FAILS, "2.14": HOLDS, "2.15": HOLDS}))
+    torch = release_verdicts(c, "pytorch", _marks({"2.0": HOLDS, "2.1": HOLDS}))
+    strips = strip_html(c, {"tensorflow": tf, "pytorch": torch}, "../versions/")
+    assert "linear-gradient(90deg, var(--rel-holds) 0.00% 50.00%, var(--rel-outdated) 50.00% 100.00%)" in strips
+    assert 'style="background:var(--rel-outdated)"' in strips, "a side in one state is one colour"
+    assert 'aria-label="TensorFlow: 2.12 holds, 2.13 holds, 2.14 outdated, 2.15 outdated"' in strips

@@ -2,9 +2,9 @@
 
 import markdown
 import pytest
-from builders import TF_ASSERT, TORCH_ASSERT, build_site
+from builders import BASIC, TF_ASSERT, TORCH_ASSERT, build_site, claim
 
-from factcheck import EvidenceError
+from factcheck import EvidenceError, PageError
 from factcheck.evidence.extract import EvidenceCell
 from factcheck.pages.notebook_page import tidy_notebook_page
 from factcheck.pages.render import output_html, outputs_html, provenance
@@ -135,7 +135,7 @@ def test_code_holding_a_fence_gets_a_longer_fence():
     from factcheck.pages.render import _fence
 
     block = _fence("doc = '''\n```\n'''", "TensorFlow · tag")
-    assert block.startswith('```` python title="TensorFlow · tag"') and block.endswith("\n````")
+    assert block.startswith('````{ .python title="TensorFlow · tag"') and block.endswith("\n````")
 
 
 def test_values_in_an_explanation_come_from_the_cell_that_recorded_them(demo):
@@ -187,15 +187,19 @@ def test_a_differences_table_takes_each_default_from_a_recorded_value(demo):
             ),
         ],
     )
-    diff = {"setting": "Epsilon", "tensorflow": "demo-eps-tf", "pytorch": "demo-eps-torch",
-            "symptom": "Outputs differ by <!-- value: demo-gap -->."}  # fmt: skip
+    diff = {"setting": "Epsilon", "changes": "inference", "tensorflow": "demo-eps-tf", "pytorch": "demo-eps-torch",
+            "symptom": "Outputs differ by <!-- value: demo-gap -->.",
+            "fix": "set eps to <!-- value: demo-eps-tf -->"}  # fmt: skip
     origin = {"title": "Framework docs: a layer", "url": "https://example.org/docs/layer"}
     demo.write_claims([claim("demo-eps", difference=diff, origin=origin)])
     demo.write_page("# Demo { #demo }\n\n<!-- differences-table -->\n\n<!-- claim: demo-eps -->\n")
     site = build_site(demo.root)
     html = render_page(site, "<!-- differences-table -->\n\n<!-- claim: demo-eps -->\n")
-    assert "<td>Epsilon</td><td><code>0.001</code></td><td><code>1e-05</code></td>" in html.replace("\n", "")
-    assert "Outputs differ by 0.25." in html
+    assert (
+        "<td>Epsilon</td><td>Inference outputs</td><td><code>0.001</code></td><td><code>1e-05</code></td>"
+        in html.replace("\n", "")
+    )
+    assert "Outputs differ by 0.25. Fix: set eps to 0.001" in html
     assert '<a href="https://example.org/docs/layer">Framework docs: a layer</a> (beyond the article)' in html
 
     diff["pytorch"] = "demo-eps-missing"
@@ -204,6 +208,56 @@ def test_a_differences_table_takes_each_default_from_a_recorded_value(demo):
         EvidenceError, match=r"claim 'demo-eps': field 'difference.pytorch' names value 'demo-eps-missing'"
     ):
         build_site(demo.root)
+
+
+def test_the_checklist_lists_what_changes_inference_before_training_each_with_its_fix(demo):
+    from builders import claim
+
+    demo.write_notebook(
+        "demo/basic.ipynb",
+        [
+            ("md", "# Defaults"),
+            ("code", TF_ASSERT + "\nrecord('demo-a-tf', 1)\nrecord('demo-b-tf', 2)", ["tf-check"]),
+            ("code", TORCH_ASSERT + "\nrecord('demo-a-torch', 3)\nrecord('demo-b-torch', 4)", ["pt-check"]),
+        ],
+    )
+
+    def diff(name, changes):
+        return {"setting": f"Setting {name}", "changes": changes, "tensorflow": f"demo-{name}-tf",
+                "pytorch": f"demo-{name}-torch", "symptom": "Something differs.",
+                "fix": f"fix {name} with <!-- value: demo-{name}-tf -->"}  # fmt: skip
+
+    # the training difference comes first in the registry; the checklist still starts with inference
+    demo.write_claims(
+        [claim("demo-train", difference=diff("a", "training")), claim("demo-infer", difference=diff("b", "inference"))]
+    )
+    page = "<!-- differences-checklist -->\n\n<!-- claim: demo-train -->\n\n<!-- claim: demo-infer -->\n"
+    demo.write_page("# Demo { #demo }\n\n" + page)
+    html = render_page(build_site(demo.root), page)
+    inference, training = html.index("The outputs differ"), html.index("Training differs")
+    assert inference < html.index("Setting b") < training < html.index("Setting a")
+    assert '#demo-infer">Setting b</a>: fix b with 2' in html
+    table = render_page(build_site(demo.root), "<!-- differences-table -->\n")
+    assert table.index("Setting b") < table.index("Setting a"), "the table follows the same order"
+
+
+def test_a_module_the_notebooks_embed_is_shown_from_the_file_and_published_for_download(demo):
+    (demo.root / "src").mkdir()
+    (demo.root / "src" / "helper.py").write_text('"""A helper."""\n\n\ndef twice(x):\n    return 2 * x  # x < 3 & y\n')
+    demo.write_notebook("demo/basic.ipynb", BASIC, metadata={"depends": ["src/helper.py"]})
+    demo.write_claims([claim("demo-basic-claim")])
+    demo.write_page("# Demo { #demo }\n\n<!-- module-source: src/helper.py -->\n\n<!-- claim: demo-basic-claim -->\n")
+    site = build_site(demo.root)
+    html = render_page(site, "<!-- module-source: src/helper.py -->\n")
+    assert "return 2 * x  # x &lt; 3 &amp; y" in html, "the file itself, escaped"
+    assert 'href="downloads/helper.py" download' in html
+    stash = []
+    resolve = site.resolver("demo.md", "demo/")  # as MkDocs serves the page, one folder down
+    resolve("module-source", "src/helper.py", lambda raw: stash.append(raw) or "")
+    assert 'href="../downloads/helper.py" download' in stash[0]
+    assert site.files(lambda page: page)["downloads/helper.py"] == (demo.root / "src" / "helper.py").read_bytes()
+    with pytest.raises(PageError, match=r"module-source 'src/other.py' is not a module a notebook declares"):
+        render_page(site, "<!-- module-source: src/other.py -->\n")
 
 
 def test_a_side_no_code_can_decide_says_so_and_need_not_assert(demo):
@@ -225,3 +279,23 @@ def test_a_side_no_code_can_decide_says_so_and_need_not_assert(demo):
     demo.write_claims([entry])
     with pytest.raises(EvidenceError, match="asserts anything"):
         build_site(demo.root)
+
+
+def test_code_blocks_keep_one_span_per_run_of_one_colour():
+    """Material draws string pieces, numbers and comments each in one colour, so neighbouring
+    spans of a group merge, and tokens in the code's own colour lose their span (a phone lays
+    out fewer elements); nbconvert's code on notebook pages, coloured apart, is left alone."""
+    from factcheck.pages.page_weight import lean_code
+
+    material = (
+        '<pre><code><span class="nb">print</span><span class="p">(</span><span class="sa">f</span>'
+        '<span class="s2">"a </span><span class="si">{</span><span class="n">x</span><span class="si">}</span>'
+        '<span class="s2">"</span>, <span class="kc">None</span>, <span class="mi">1</span><span class="mf">.5</span>)'
+        "</code></pre>"
+    )
+    assert lean_code(material) == (
+        '<pre><code tabindex="0"><span class="nb">print</span>(f<span class="s2">"a {</span>x'
+        '<span class="si">}"</span>, None, <span class="mi">1.5</span>)</code></pre>'
+    )
+    notebook = '<div class="highlight-ipynb"><pre><span class="sa">f</span><span class="s2">"a</span></pre></div>'
+    assert lean_code(notebook) == notebook

@@ -62,6 +62,32 @@ def test_embedded_data_reads_back_like_the_file(demo, tmp_path):
     assert json.loads(run.stdout) == json.loads(json.dumps(yaml.safe_load(text), default=str))
 
 
+def test_a_declared_module_is_embedded_and_imports_by_name_outside_the_checkout(demo, tmp_path):
+    (demo.root / "src").mkdir()
+    source = '"""A helper module with a docstring."""\n\n\ndef twice(x):\n    return 2 * x  # back\\slash\n'
+    (demo.root / "src" / "helper.py").write_text(source)
+    cells = [("md", "# Uses a module"), ("code", "import helper\n\nprint(helper.twice(21))")]
+    path = demo.write_notebook("demo/uses.ipynb", cells, metadata={"depends": ["src/helper.py"]})
+    nb = nbformat.read(path, as_version=4)
+    assert _tags(nb)[:3] == [[], [COLAB_TAG], [DATA_TAG]]
+    program = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert run.stdout == "42\n"
+    probe = nb.cells[2].source + "\nimport helper, inspect\nprint(helper.__doc__)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.startswith("A helper")
+
+
+def test_an_edited_module_makes_the_notebook_stale(demo):
+    (demo.root / "src").mkdir()
+    (demo.root / "src" / "helper.py").write_text("ANSWER = 42\n")
+    demo.write_notebook("demo/basic.ipynb", BASIC, metadata={"depends": ["src/helper.py"]})
+    demo.write_claims([claim("demo-basic-claim")])
+    load(Project.at(demo.root))
+    (demo.root / "src" / "helper.py").write_text("ANSWER = 43\n")
+    with pytest.raises(RegistryError, match=r"notebooks/demo/basic.ipynb: its generated cells .* run `make notebooks`"):
+        load(Project.at(demo.root))
+
+
 def test_a_changed_data_file_makes_the_notebook_stale_and_the_build_says_run_make_notebooks(demo):
     (demo.root / "data").mkdir()
     (demo.root / "data" / "facts.yaml").write_text("answer: 42\n")

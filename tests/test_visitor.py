@@ -124,3 +124,17 @@ def test_the_home_page_answers_in_its_first_screen(browser, base_url, width, hei
         assert re.search(r"claims/#article-(holds|nuanced|outdated|false)$", href)
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_an_old_link_to_a_claim_that_moved_to_another_page_of_its_section_arrives_at_the_claim(browser, base_url):
+    moved = [c.id for c in REGISTRY if c.section.id == "porting"]
+    training = (REPO / "docs" / "porting" / "training.md").read_text()
+    cid = next(c for c in moved if f"<!-- claim: {c} -->" in training)
+    page = browser.new_page()
+    try:
+        page.goto(f"{base_url}porting/#{cid}")
+        page.wait_for_url(f"**/porting/training/#{cid}", timeout=10000)
+        assert page.locator(f'.claim-panel[data-claim="{cid}"]').count() == 1
+    finally:
+        page.close()

@@ -26,9 +26,10 @@ from mkdocs.utils import get_relative_url
 
 from . import site as pipeline
 from .errors import FactcheckError
+from .pages import search_rank
 from .pages.notebook_page import notebook_description, notebook_page
 from .pages.page_weight import lean_code, search_meta
-from .pages.placement import nav_pages, notebook_nav, public_urls, scan_pages
+from .pages.placement import nav_files, nav_pages, notebook_nav, public_urls, scan_pages
 from .pages.shortcodes import ShortcodeExtension
 from .project import Project
 from .publish.banner import Commit
@@ -93,7 +94,7 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             ShortcodeExtension(lambda kind, arg, stash: self.resolve_on_page(kind, arg, stash))
         )
         self._nav = list(config.nav or [])  # the pages as the site's author listed them
-        self._nav_pages = {page for entry in self._nav if isinstance(entry, dict) for page in entry.values()}
+        self._nav_pages = set(nav_files(self._nav))
         if config.nav is not None:
             config.nav.append(
                 {self.config.notebooks_nav_title: notebook_nav(self.sources.registry, self.sources.notebooks)}
@@ -182,6 +183,10 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
             target = Path(config.site_dir, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
+        # After Material's search plugin (listed before this one) wrote the index.
+        search_index = Path(config.site_dir, "search", "search_index.json")
+        if search_index.is_file():
+            search_rank.rewrite(search_index, {claim.id for claim in self.sources.registry})
         build_dir = Path(self.sources.project.root, "build")
         build_dir.mkdir(exist_ok=True)
         pages = {f.src_uri: f.url for f in self._files if f.is_documentation_page()}

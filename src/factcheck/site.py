@@ -162,9 +162,14 @@ class Site:
     def value(self, name: str, where: str) -> str:
         return _value_text(self.values, name, where)
 
-    def difference_row(self, claim: Claim) -> tuple[Claim, str, str, str]:
-        """(claim, TensorFlow default, PyTorch default, symptom) from recorded values."""
+    def difference_row(self, claim: Claim) -> tuple[Claim, str, str, str, str]:
+        """(claim, TensorFlow default, PyTorch default, symptom, fix) from recorded values."""
         return _difference_row(self.values, claim)
+
+    def modules(self) -> list[str]:
+        """The one-file modules the notebooks embed (``.py`` in ``depends``), repo-relative."""
+        return sorted({d for nb in self.sources.notebooks.values() for d in nb.settings.get("depends", [])
+                       if d.endswith(".py")})  # fmt: skip
 
     # -- pages --------------------------------------------------------------------------------
     def resolver(self, page: str, url: str | None = None):
@@ -281,6 +286,8 @@ class Site:
                 lambda cid: url_of(claim_pages.page_of(cid)),
             )
             out[FEED] = feed.encode()
+        for rel in self.modules():  # readers download the module the notebooks import (fwport)
+            out[f"downloads/{rel.rsplit('/', 1)[-1]}"] = (self.sources.project.root / rel).read_bytes()
         package = self.sources.project.fwbench_dir
         if package.is_dir():  # the benchmark notebooks' package, installable from the site
             version = fwbench_version(package)
@@ -381,14 +388,16 @@ def _value_text(values: dict[str, dict], name: str, where: str) -> str:
     return values[name]["text"]
 
 
-def _difference_row(values: dict[str, dict], claim: Claim) -> tuple[Claim, str, str, str]:
+def _difference_row(values: dict[str, dict], claim: Claim) -> tuple[Claim, str, str, str, str]:
     diff, where = claim.difference, f"{claim.file.name}: claim {claim.id!r}: field 'difference"
     symptom = VALUE_SHORTCODE.sub(lambda m: _value_text(values, m[1], f"{where}.symptom'"), diff.symptom)
+    fix = VALUE_SHORTCODE.sub(lambda m: _value_text(values, m[1], f"{where}.fix'"), diff.fix)
     return (
         claim,
         _value_text(values, diff.tensorflow, f"{where}.tensorflow'"),
         _value_text(values, diff.pytorch, f"{where}.pytorch'"),
         symptom,
+        fix,
     )
 
 

@@ -1,13 +1,24 @@
-/* Claim panels: copy-link buttons, and one framework choice for every panel on the page.
-   ?fw=pytorch opens PyTorch everywhere; choosing a framework in one panel switches them all and
-   puts ?fw= in the address, so a copied link opens the same view. Event delegation: nothing is
+/* Claim panels: copy-link buttons, and one framework choice for every panel, remembered.
+   ?fw=pytorch opens PyTorch everywhere; choosing a framework in one panel switches them all, puts
+   ?fw= in the address (a copied link opens the same view) and is remembered in this browser, so
+   the next page opens on the same framework (as d2l.ai does). Event delegation: nothing is
    measured or attached per panel on load. */
 (function () {
   "use strict";
   var FRAMEWORKS = { tensorflow: true, pytorch: true };
+  var KEY = "framework-facts.framework";
 
+  function stored() {
+    try { return window.localStorage.getItem(KEY); } catch (e) { return null; }  // storage may be off
+  }
+
+  function remember(fw) {
+    try { window.localStorage.setItem(KEY, fw); } catch (e) { /* the choice then lasts one page */ }
+  }
+
+  // The address wins over the remembered choice: a shared link shows what its sender saw.
   function chosenFramework() {
-    var fw = (new URLSearchParams(window.location.search).get("fw") || "").toLowerCase();
+    var fw = (new URLSearchParams(window.location.search).get("fw") || stored() || "").toLowerCase();
     return FRAMEWORKS[fw] ? fw : null;
   }
 
@@ -49,26 +60,36 @@
     var before = input.getBoundingClientRect().top;
     openFramework(input.value);
     window.scrollBy(0, input.getBoundingClientRect().top - before);
+    remember(input.value);
     var url = new URL(window.location.href);
     url.searchParams.set("fw", input.value);
     history.replaceState(history.state, "", url.toString());
   });
 
-  function setup() {
-    var fw = chosenFramework();
-    if (!fw) return;
-    openFramework(fw);
-    if (window.location.hash) {
-      var target = document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+  var fw = chosenFramework();
+  if (fw) {
+    if (new URLSearchParams(window.location.search).get("fw")) remember(fw);
+    if (document.querySelector(".fw-input--" + fw + ":not(:checked)")) {
+      openFramework(fw);
+      // Panels above the target changed height: land on the claim the address names.
+      var target = window.location.hash && document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
       if (target) target.scrollIntoView();
     }
   }
 
-  // Material's search dialog has no accessible name (axe: aria-dialog-name); the header, and
-  // with it the dialog, survives instant navigation, so once is enough.
+  // Material's search dialog has no accessible name (axe: aria-dialog-name).
   var search = document.querySelector(".md-search[role=dialog]");
   if (search && !search.hasAttribute("aria-label")) search.setAttribute("aria-label", "Search");
 
-  // Material's instant navigation swaps pages without a reload; document$ fires after each swap.
-  if (window.document$) { window.document$.subscribe(setup); } else { setup(); }
+  // An old link to a claim that has moved to another page of its section arrives at a marker
+  // that names where the claim is now: go there (the history keeps one entry).
+  function forward() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var marker = id && document.getElementById(id);
+    if (marker && marker.dataset && marker.dataset.forward) {
+      window.location.replace(new URL(marker.dataset.forward, window.location.href).toString());
+    }
+  }
+  forward();
+  window.addEventListener("hashchange", forward);
 })();

@@ -154,5 +154,10 @@ def import_error(python: Path, lib: str) -> str | None:
     if proc.returncode == 0:
         return None
     lines = [x for x in proc.stderr.strip().splitlines() if x.strip()]
-    errors = [x for x in lines if re.match(r"^\w+(Error|Exception)\b", x)]
-    return (errors[-1] if errors else (lines[-1] if lines else f"exit {proc.returncode}"))[:400]
+    errors = [i for i, x in enumerate(lines) if re.match(r"^\w+(Error|Exception)\b", x)]
+    if not errors:
+        return (lines[-1] if lines else f"exit {proc.returncode}")[:400]
+    line = lines[errors[-1]]
+    if line.rstrip().endswith(("Error", "Error:")) and errors[-1] + 1 < len(lines):
+        line = f"{line.rstrip(':')}: {lines[errors[-1] + 1].strip()}"  # the message on the next line
+    return line[:400]

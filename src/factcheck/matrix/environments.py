@@ -287,7 +287,10 @@ class RunEnvironment:
         core = pip.freeze()
         write_constraints(constraints, core)
         reqs = {}
+        in_core = {canonical(n) for n in core}
         for lib in EVIDENCE_LIBRARIES:
+            if canonical(lib) in in_core:  # the core brought it (ipykernel needs psutil): it stays as it is
+                continue
             req, why = self.of_its_time(lib)
             if req is None:
                 left_out.append(LeftOut(lib, f"not yet released: {why}"))
@@ -357,16 +360,25 @@ class RunEnvironment:
             )
             data = self.pypi.get(lib) or self._pypi(lib)
             minors = newest_per_minor(releases(lib, data))
+            cap = self.lock.get(canonical(lib))
+            # Older minors first (a library too new for the release); then newer ones up to the
+            # lock (one too old for the other packages here), named as the library's boundary.
             older = [v for v in sorted(minors.values(), key=_version_key, reverse=True)
                      if installed and _version_key(v) < _version_key(installed)][:IMPORT_TRIES]  # fmt: skip
-            for version in older:
+            newer = [v for v in sorted(minors.values(), key=_version_key)
+                     if installed and _version_key(v) > _version_key(installed)
+                     and (cap is None or _version_key(v) <= _version_key(cap))][:IMPORT_TRIES]  # fmt: skip
+            for version in [*older, *newer]:
                 rc, _out, files = pip.download([f"{lib}=={version}"], None, WHEELHOUSE, LIB_TIMEOUT_S)
                 self.used += [WHEELHOUSE / f.name for f in files]
                 if rc != 0 or pip.install([f"{lib}=={version}", "--no-deps"], None)[0] != 0:
                     continue
                 if import_error(self.python, lib) is None:
+                    which = (
+                        "the newest older" if _version_key(version) < _version_key(installed) else "the oldest newer"
+                    )
                     self.notes.append(
-                        f"{lib} {version}: the newest release that imports beside {self.spec['package']} "
+                        f"{lib} {version}: {which} release that imports beside {self.spec['package']} "
                         f"{self.version} ({lib} {installed}: {error[:160]})"
                     )
                     self.asked[canonical(lib)] = f"{lib}=={version}: {installed} does not import here"

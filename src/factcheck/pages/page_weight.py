@@ -20,14 +20,47 @@ PLAIN_TOKENS = ("n", "p", "o")
 _PLAIN_SPAN = re.compile(r'<span class="(?:' + "|".join(PLAIN_TOKENS) + r')">([^<]*)</span>')
 _EMPTY_SPAN = re.compile(r"<span></span>")
 _CODE_BLOCK = re.compile(r"<pre><code>")
+# Inside Material's code blocks (not nbconvert's, whose Pygments style colours them apart):
+# keyword constants (None, True) share the names' colour, string prefixes (the f of f"...") and
+# whitespace have none; and Material draws each of these groups in one colour, so neighbouring
+# spans of a group merge into one (an f-string is one span, not one per brace).
+MATERIAL_PLAIN = ("kc", "sa", "w")
+MATERIAL_SAME_COLOUR = (
+    frozenset({"s", "s1", "s2", "sb", "sc", "si", "ss", "cpf", "l"}),
+    frozenset({"m", "mb", "mf", "mh", "mi", "mo", "il"}),
+    frozenset({"c", "c1", "ch", "cm", "cs", "sd"}),
+)
+_GROUP = {token: group for group in MATERIAL_SAME_COLOUR for token in group}
+_MATERIAL_CODE = re.compile(r"(<pre><code[^>]*>)(.*?)(</code></pre>)", re.S)
+_MATERIAL_PLAIN_SPAN = re.compile(r'<span class="(?:' + "|".join(MATERIAL_PLAIN) + r')">([^<]*)</span>')
+_NEIGHBOURS = re.compile(r'<span class="([a-z0-9]+)">([^<]*)</span><span class="([a-z0-9]+)">')
+
+
+def _merge_neighbours(m: re.Match) -> str:
+    first, text, second = m[1], m[2], m[3]
+    if first in _GROUP and _GROUP.get(second) is _GROUP[first]:
+        return f'<span class="{first}">{text}'
+    return m[0]
+
+
+def _lean_material_code(m: re.Match) -> str:
+    code = _MATERIAL_PLAIN_SPAN.sub(r"\1", m[2])
+    while True:
+        merged = _NEIGHBOURS.sub(_merge_neighbours, code)
+        if merged == code:
+            break
+        code = merged
+    return m[1] + code + m[3]
 
 
 def lean_code(html: str) -> str:
-    """``html`` with the highlighting spans of plain tokens removed (their text kept), and every
-    code block reachable by keyboard from the start: Material makes an overflowing block
-    focusable only when it mounts it, which it now does when the block scrolls into view."""
+    """``html`` with the highlighting spans of plain tokens removed (their text kept), neighbouring
+    spans of one colour merged in Material's code blocks, and every code block reachable by
+    keyboard from the start: Material makes an overflowing block focusable only when it mounts
+    it, which it now does when the block scrolls into view."""
     html = _EMPTY_SPAN.sub("", _PLAIN_SPAN.sub(r"\1", html))
-    return _CODE_BLOCK.sub('<pre><code tabindex="0">', html)
+    html = _CODE_BLOCK.sub('<pre><code tabindex="0">', html)
+    return _MATERIAL_CODE.sub(_lean_material_code, html)
 
 
 FIGURES_DIR = "assets/figures"  # where figure files go, relative to the site root
@@ -89,9 +122,10 @@ def decode_data_uri(uri: str) -> tuple[bytes, str] | None:
 
 
 # Material's per-page search weight (default 1). A notebook heading matches Material's title
-# field, weighed 1,000 times more than text: only a large ratio puts the verdict first.
+# field, weighed 1,000 times more than text: only a large ratio puts the verdict first (a claim
+# that names the words in its reason outranks a notebook heading that names them).
 SECTION_SEARCH_BOOST = 100
-NOTEBOOK_SEARCH_BOOST = 0.1
+NOTEBOOK_SEARCH_BOOST = 0.01
 
 
 def search_meta(src_uri: str, sections: set[str], meta: dict) -> dict:

@@ -99,17 +99,30 @@ def public_urls(pages: dict[str, str], placed: dict[str, str], site_url: str) ->
     return sorted(listed)
 
 
+def nav_files(nav) -> list[str]:
+    """Every page the nav lists, in order, looking inside nested sections (a section that spreads
+    over several pages: ``Porting: [porting.md, porting/training.md]``)."""
+    if isinstance(nav, str):
+        return [nav]
+    if isinstance(nav, dict):
+        return [page for value in nav.values() for page in nav_files(value)]
+    if isinstance(nav, list):
+        return [page for entry in nav for page in nav_files(entry)]
+    return []
+
+
 def nav_pages(nav: list | None, pages: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
-    """(title, page, description) of each top-level page of the nav (``pages``: Markdown source
-    by path, whose front matter gives the description)."""
+    """(title, page, description) of each top-level entry of the nav, a nested section by its
+    first page (``pages``: Markdown source by path, whose front matter gives the description)."""
     import yaml
 
     out = []
     for entry in nav or []:
         if not isinstance(entry, dict):
             continue
-        (title, page), *_ = entry.items()
-        if not isinstance(page, str) or page not in pages:
+        (title, value), *_ = entry.items()
+        page = next(iter(nav_files(value)), None)
+        if page is None or page not in pages:
             continue
         description = ""
         text = pages[page]

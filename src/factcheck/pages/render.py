@@ -24,6 +24,18 @@ Stash = Callable[[str], str]
 ARTICLE = "the article"
 INLINE_CODE = re.compile(r"`([^`]+)`")  # a `code` span in a counterfactual's condition
 
+# Material's search indexes a claim by its words (the claim, the quote, the verdict and its
+# reason), not by the code CI ran, the captions, the buttons or the tables that list many claims
+# at once: those made every claim match every query, and a table of 73 claims outranked each of
+# them. Material skips an element carrying data-search-exclude, tracking it by tag name, so the
+# attribute sits on a <section> (or a tag that never nests inside itself).
+SEARCH_EXCLUDED = "data-search-exclude"
+
+
+def search_excluded(markdown: str, css: str) -> str:
+    """Markdown blocks wrapped so that Material's search skips them (they still show)."""
+    return f'<section class="{css}" {SEARCH_EXCLUDED} markdown>\n\n{markdown}\n\n</section>'
+
 
 def verdict_badge(verdict: str) -> str:
     v = VERDICT[verdict]
@@ -87,21 +99,22 @@ def outputs_html(cell: EvidenceCell, figure: FigureSink | None = None) -> str:
         parts = ['<p class="nb-no-output">(no output: the assertions passed silently)</p>']
     # data-search-exclude keeps executed output out of the search index; a <section> is used
     # because Material's search parser tracks exclusion by tag name and outputs hold no sections.
-    return '<section class="nb-outputs" data-search-exclude>' + "".join(parts) + "</section>"
+    return f'<section class="nb-outputs" {SEARCH_EXCLUDED}>' + "".join(parts) + "</section>"
 
 
 def _fence(source: str, title: str) -> str:
-    """A fenced Python block, its fence longer than any backtick run that opens a source line."""
+    """A fenced Python block, its fence longer than any backtick run that opens a source line, kept
+    out of the search index (on its ``div.highlight``, which holds no other div)."""
     runs = [len(line) - len(line.lstrip("`")) for line in (ln.lstrip() for ln in source.splitlines())]
     ticks = "`" * max(3, max(runs, default=0) + 1)
-    return f'{ticks} python title="{title}"\n{source.rstrip()}\n{ticks}'
+    return f'{ticks}{{ .python title="{title}" {SEARCH_EXCLUDED}="" }}\n{source.rstrip()}\n{ticks}'
 
 
 def cell_caption(cell: EvidenceCell, notebook_link: str) -> str:
     timing = f", ran in {cell.seconds:.2f} s" if cell.seconds is not None else ""
     measured = " · measurement: its numbers vary from run to run" if cell.measured else ""
     return (
-        f'<small class="nb-caption">[{cell.notebook}]({notebook_link}) · cell {cell.index + 1}'
+        f'<small class="nb-caption" {SEARCH_EXCLUDED}>[{cell.notebook}]({notebook_link}) · cell {cell.index + 1}'
         f" · execution count {cell.execution_count}{timing}{measured}</small>"
     )
 
@@ -144,7 +157,7 @@ def framework_switch(claim_id: str) -> str:
             f'<input type="radio" class="fw-input fw-input--{fw}" name="fw-{claim_id}" id="{ident}" '
             f'value="{fw}"{checked}><label for="{ident}">{FRAMEWORK_LABELS[fw]}</label>'
         )
-    return f'<div class="fw-switch" role="radiogroup" aria-label="Framework">{"".join(parts)}</div>'
+    return f'<div class="fw-switch" role="radiogroup" aria-label="Framework" {SEARCH_EXCLUDED}>{"".join(parts)}</div>'
 
 
 def counterfactuals_html(results) -> str:
@@ -163,7 +176,7 @@ def counterfactuals_html(results) -> str:
             seen = f"<strong>not seen to fail</strong> ({html.escape(r.outcome)}), checked on {r.checked_on}"
         items.append(f"<li>If {condition}: {seen}.</li>")
     return (
-        '<div class="claim-counterfactuals"><p class="claim-counterfactuals__title">'
+        f'<div class="claim-counterfactuals" {SEARCH_EXCLUDED}><p class="claim-counterfactuals__title">'
         "Would the evidence notice? Each change below was made, and the evidence failed:</p>"
         f"<ul>{''.join(items)}</ul></div>"
     )
@@ -195,7 +208,7 @@ def framework_tab(
 
 def shared_block(cells: list[EvidenceCell], notebook_link: str, stash: Stash, figure: FigureSink | None = None) -> str:
     """Cells that compare both frameworks at once, full width under the columns."""
-    body = ['<p class="claim-shared-title"><strong>Both frameworks</strong></p>']
+    body = [f'<p class="claim-shared-title" {SEARCH_EXCLUDED}><strong>Both frameworks</strong></p>']
     for cell in cells:
         body.append(_fence(cell.source, f"Both frameworks · {cell.tag}"))
         body.append(stash(outputs_html(cell, figure)))
@@ -230,7 +243,7 @@ def report_link(claim: Claim, repo_url: str | None) -> str:
     )
     return (
         f'<a class="claim-report" href="{repo_url.rstrip("/")}/issues/new?{html.escape(query)}" '
-        'rel="noopener">Report a problem with this claim</a>'
+        f'rel="noopener" {SEARCH_EXCLUDED}>Report a problem with this claim</a>'
     )
 
 
@@ -256,7 +269,7 @@ def claim_panel(
     header = stash(
         '<div class="claim-meta">'
         f"{verdict_badge(claim.verdict)}"
-        f'<button class="claim-copy-link" type="button" data-claim="{claim.id}"{url_attr} '
+        f'<button class="claim-copy-link" type="button" data-claim="{claim.id}"{url_attr} {SEARCH_EXCLUDED} '
         f'title="Copy a permanent link to this claim">Copy link</button>'
         f'<code class="claim-id">{claim.id}</code>'
         f"{report_link(claim, repo_url)}"
@@ -289,17 +302,23 @@ def claim_panel(
     wide = 9 + 1.3 * text / 110 + max(columns.values()) + extra
     size = f"--ff-h: {phone:.0f}; --ff-h-wide: {wide:.0f}"
 
+    strips = stash(f'<section class="claim-releases" {SEARCH_EXCLUDED}>{releases}</section>') if releases else ""
+    # The heading and its panel share one element: Material's search ends the claim's entry where
+    # that element ends, so the page's prose that follows a claim (often the next claim's
+    # introduction) is not indexed as the claim's own words. On a claim's own page the page's
+    # title is the heading.
     title = f"{hashes} {claim.claim} {{ #{claim.id} .claim-title }}\n\n" if heading else ""
     return (
+        '<div class="claim" markdown>\n\n'
         f"{title}"
         f'<div class="claim-panel claim-panel--{claim.verdict}" data-claim="{claim.id}" style="{size}" markdown>\n\n'
         f"{header}\n\n{quote}\n{{ .claim-quote }}\n\n"
         f'<p class="claim-explanation" markdown>**{VERDICT[claim.verdict].label}.** {claim.explanation}</p>\n\n'
-        f"{stash(releases) + chr(10) * 2 if releases else ''}"
+        f"{strips + chr(10) * 2 if strips else ''}"
         f'<div class="claim-evidence" markdown>\n\n{tabs}\n</div>\n\n'
         f"{shared}"
-        f"{sources_markdown(claim)}\n"
-        "</div>\n"
+        f"{search_excluded(sources_markdown(claim), 'claim-sources')}\n"
+        "</div>\n\n</div>\n"
     )
 
 
@@ -310,22 +329,55 @@ def quote_attribution(claim: Claim) -> str:
     return f"[{claim.origin.title}]({claim.origin.url}) (beyond the article)"
 
 
-def differences_table(
-    rows: list[tuple[Claim, str, str, str]], placed: dict[str, str], link: Callable[[str], str]
-) -> str:
-    """Setting, each framework's default, what goes wrong, and the claim that proves it.
+CHANGES_LABELS = {"inference": "Inference outputs", "training": "Training", "rebuilt": "A rebuilt model"}
 
-    ``rows`` holds (claim, TensorFlow default, PyTorch default, symptom) with the recorded
+
+def differences_table(
+    rows: list[tuple[Claim, str, str, str, str]], placed: dict[str, str], link: Callable[[str], str]
+) -> str:
+    """Setting, what it changes, each framework's default, what goes wrong and the fix, and the
+    claim that proves it.
+
+    ``rows`` holds (claim, TensorFlow default, PyTorch default, symptom, fix) with the recorded
     values already substituted, so no default in the table is typed by hand."""
     lines = [
-        "| Setting | TensorFlow default | PyTorch default | What goes wrong | Claim |",
-        "| --- | --- | --- | --- | --- |",
+        "| Setting | Changes | TensorFlow default | PyTorch default | What goes wrong | Claim |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
-    for claim, tf_default, torch_default, symptom in rows:
-        cells = [claim.difference.setting, f"`{tf_default}`", f"`{torch_default}`", symptom]
+    for claim, tf_default, torch_default, symptom, fix in rows:
+        changes = CHANGES_LABELS[claim.difference.changes]
+        cells = [claim.difference.setting, changes, f"`{tf_default}`", f"`{torch_default}`", f"{symptom} Fix: {fix}"]
         ref = f"[{claim.id}]({link(placed[claim.id])}#{claim.id})" if claim.id in placed else claim.id
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + f" | {ref} |")
-    return "\n".join(lines) + "\n"
+    return search_excluded("\n".join(lines), "claim-table") + "\n"
+
+
+CHECKLIST_HEADINGS = {
+    "inference": "The outputs differ (same weights, same input)",
+    "training": "Training differs (same start, same batches)",
+    "rebuilt": "A model rebuilt from scratch starts elsewhere",
+}
+
+
+def differences_checklist(
+    rows: list[tuple[Claim, str, str, str, str]], placed: dict[str, str], link: Callable[[str], str], page: str = ""
+) -> str:
+    """The rows as a checklist to work through in order: what changes inference outputs first,
+    then training, then a rebuilt model; each line the setting, its fix and a link to the proof.
+    A line whose claim is shown on another page carries the claim's id, so that an old link to
+    the claim on this page still lands on its line."""
+    groups: dict[str, list[str]] = {}
+    for claim, _, _, _, fix in rows:
+        target = f"{link(placed[claim.id])}#{claim.id}" if claim.id in placed else f"#{claim.id}"
+        # data-forward: panels.js takes a reader who arrives at this id on to the claim itself.
+        anchor = f'<span id="{claim.id}" data-forward="{target}"></span>' if placed.get(claim.id, page) != page else ""
+        line = f"1. {anchor}[{claim.difference.setting}]({target}): {fix}"
+        groups.setdefault(claim.difference.changes, []).append(line)
+    parts = []
+    for changes in CHANGES_LABELS:
+        if changes in groups:
+            parts.append(f"**{CHECKLIST_HEADINGS[changes]}**\n\n" + "\n".join(groups[changes]))
+    return '<div class="differences-checklist" markdown>\n\n' + "\n\n".join(parts) + "\n\n</div>\n"
 
 
 def _short(version: str | None) -> str:
@@ -361,7 +413,8 @@ def scoreboard(registry, placed: dict[str, str], link: Callable[[str], str]) -> 
     rows = ["| Claim | Section | Verdict |", "| --- | --- | --- |"]
     for claim in sorted(registry, key=lambda c: (c.section.order, c.id)):
         rows.append(f"| {_claim_link(claim, placed, link)} | {claim.section.title} | {verdict_badge(claim.verdict)} |")
-    return f'<p class="verdict-counts">{summary} (of {len(registry)} claims)</p>\n\n' + "\n".join(rows) + "\n"
+    table = search_excluded("\n".join(rows), "claim-table")
+    return f'<p class="verdict-counts">{summary} (of {len(registry)} claims)</p>\n\n{table}\n'
 
 
 def outdated_claims(registry, placed: dict[str, str], link: Callable[[str], str]) -> str:

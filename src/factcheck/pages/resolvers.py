@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from ..errors import PageError
 from ..publish.banner import notebook_anchor
 from ..reports.versions_page import filter_html, runs_html, strip_html, versions_table
-from ..sources.registry import Claim
+from ..sources.registry import CHANGES, Claim
 from ..vocabulary import FRAMEWORK_IDS, LABELS, VERDICTS
 from . import claim_pages, render
 from .changes import FEED, changes_html, claim_history_html
@@ -296,13 +296,53 @@ def _provenance(ctx: PageContext, arg, stash) -> str:
     return render.provenance(ctx.site.records[nb] for nb in notebooks)
 
 
-def _differences(ctx: PageContext, arg, stash) -> str:
+def _difference_rows(ctx: PageContext, kind: str) -> list:
+    """The claims with a difference in the sections this page shows (a section may spread over
+    several pages), inference first, then training, then rebuilt models (registry order within
+    each)."""
     site = ctx.site
-    here = set(site.placement.claims_on(ctx.page))
-    rows = [site.difference_row(claim) for claim in site.registry if claim.difference and claim.id in here]
-    if not rows:
-        raise PageError(f"docs/{ctx.page}: differences-table, but no claim on this page has a 'difference'")
-    return render.differences_table(rows, ctx.placed, ctx.link)
+    sections = {site.registry[cid].section.id for cid in site.placement.claims_on(ctx.page)}
+    claims = [claim for claim in site.registry if claim.difference and claim.section.id in sections]
+    if not claims:
+        raise PageError(f"docs/{ctx.page}: {kind}, but no claim of this page's sections has a 'difference'")
+    claims.sort(key=lambda claim: CHANGES.index(claim.difference.changes))
+    return [site.difference_row(claim) for claim in claims]
+
+
+def _differences(ctx: PageContext, arg, stash) -> str:
+    return render.differences_table(_difference_rows(ctx, "differences-table"), ctx.placed, ctx.link)
+
+
+def _checklist(ctx: PageContext, arg, stash) -> str:
+    rows = _difference_rows(ctx, "differences-checklist")
+    checklist = render.differences_checklist(rows, ctx.placed, ctx.link, ctx.page)
+    # A claim of this section shown on another of its pages, with no line here: an old link to
+    # it on this page still arrives, and is taken on to the claim (panels.js).
+    listed = {claim.id for claim, *_ in rows}
+    section = {ctx.site.registry[cid].section.id for cid in ctx.site.placement.claims_on(ctx.page)}
+    forwards = "".join(
+        f'<span id="{cid}" data-forward="{ctx.url_to(page)}#{cid}"></span>'
+        for cid, page in sorted(ctx.placed.items())
+        if page != ctx.page and cid not in listed and ctx.site.registry[cid].section.id in section
+    )
+    return checklist + (f"\n{stash(forwards)}\n" if forwards else "")
+
+
+def _module_source(ctx: PageContext, arg: str, stash) -> str:
+    """A module the notebooks embed, shown from the file itself, with its download link."""
+    site = ctx.site
+    if arg not in site.modules():
+        known = ", ".join(site.modules()) or "none"
+        raise PageError(f"docs/{ctx.page}: module-source {arg!r} is not a module a notebook declares (known: {known})")
+    text = (site.sources.project.root / arg).read_text(encoding="utf-8")
+    name = posixpath.basename(arg)
+    download = (
+        f'<p class="module-download"><a href="{ctx.file_url(f"downloads/{name}")}" download>Download {name}</a> '
+        f"({text.count(chr(10))} lines of Python; the notebooks embed this same file)</p>"
+    )
+    # Plain, not highlighted: a few hundred lines of token spans would outweigh the rest of the page.
+    code = f'<div class="highlight module-source"><pre><code>{html.escape(text.rstrip())}</code></pre></div>'
+    return stash(download) + "\n\n" + stash(code)
 
 
 def _guide(ctx: PageContext, arg, stash) -> str:
@@ -339,6 +379,8 @@ RESOLVERS: dict[str, Callable[[PageContext, str | None, Callable], str]] = {
     "outdated-claims": lambda ctx, arg, stash: render.outdated_claims(ctx.site.registry, ctx.placed, ctx.link),
     "decision-guide": _guide,
     "differences-table": _differences,
+    "differences-checklist": _checklist,
+    "module-source": _module_source,
     "claim-count": lambda ctx, arg, stash: str(
         len(ctx.site.registry) if arg is None else len({p: c for p, _, c in _groups(ctx.site)}[arg])
     ),

@@ -37,7 +37,11 @@ KINDS = {
         Kind("scoreboard", True, "none", "every claim with its section and verdict, and the counts"),
         Kind("outdated-claims", True, "none", "the claims judged outdated, each with its newest source"),
         Kind("decision-guide", True, "none", "data/decision-guide.yaml as a table"),
-        Kind("differences-table", True, "none", "the page's claims that carry a 'difference', as a table"),
+        Kind(
+            "differences-table", True, "none", "the claims of the page's sections that carry a 'difference', as a table"
+        ),
+        Kind("differences-checklist", True, "none", "the same rows as a checklist: inference first, then training"),
+        Kind("module-source", True, "required", "a module the notebooks embed (its path), shown as code, downloadable"),
         Kind("version-matrix", True, "none", "every claim's outcome on every tested release, by section"),
         Kind("version-runs", True, "none", "the version-matrix runs: versions, dates, libraries left out"),
         Kind("claim-page", True, "required", "a claim's own page: context, panel, every release, changes, citing"),

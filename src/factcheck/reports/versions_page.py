@@ -38,9 +38,19 @@ def _words(v: ReleaseVerdict) -> str:
 
 
 def _gradient(verdicts: list[ReleaseVerdict]) -> str:
-    """One bar per framework: a hard-stop gradient, one stripe per release (no element each)."""
+    """One bar per framework: a hard-stop gradient, one stripe per run of releases in the same
+    state (no element each; neighbouring stripes of one colour are one stop, which keeps a
+    section page's HTML short)."""
     width = 100 / len(verdicts)
-    stops = [f"var(--rel-{_state(v)}) {i * width:.2f}% {(i + 1) * width:.2f}%" for i, v in enumerate(verdicts)]
+    runs: list[list] = []  # [state, first index, end index]
+    for i, v in enumerate(verdicts):
+        if runs and runs[-1][0] == _state(v):
+            runs[-1][2] = i + 1
+        else:
+            runs.append([_state(v), i, i + 1])
+    if len(runs) == 1:
+        return f"var(--rel-{runs[0][0]})"
+    stops = [f"var(--rel-{state}) {start * width:.2f}% {end * width:.2f}%" for state, start, end in runs]
     return "linear-gradient(90deg, " + ", ".join(stops) + ")"
 
 
@@ -142,7 +152,8 @@ def versions_table(
             rows.append(f'<tr class="vm-row{changes}">{name}{"".join(cells)}</tr>')
         table = (
             f'<div class="version-matrix" role="region" aria-label="{html.escape(section.title)}: verdict per release" '
-            'tabindex="0"><table>'
+            # data-search-exclude: a grid of symbols is no search result (see render.SEARCH_EXCLUDED)
+            'tabindex="0"><table data-search-exclude>'
             f'<thead><tr><th rowspan="2" scope="col" class="vm-claim">Claim</th>{head_sides}</tr>'
             f"<tr>{head_releases}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
@@ -217,7 +228,8 @@ def runs_html(matrix: Matrix) -> str:
                 f"<td>{html.escape(left)}</td></tr>"
             )
     return (
-        '<div class="version-runs" role="region" aria-label="The runs" tabindex="0"><table><thead><tr>'
+        '<div class="version-runs" role="region" aria-label="The runs" tabindex="0"><table data-search-exclude>'
+        "<thead><tr>"
         '<th scope="col">Run</th><th scope="col">Frameworks</th><th scope="col">Python</th>'
         '<th scope="col">Keras</th><th scope="col">Date</th><th scope="col">Status</th>'
         '<th scope="col"><abbr title="The share of claim sides whose evidence could run there">Checkable</abbr></th>'

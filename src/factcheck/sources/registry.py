@@ -89,12 +89,19 @@ class Origin:
 class Difference:
     """A default that differs between the frameworks (a row of the differences table).
 
-    ``tensorflow`` and ``pytorch`` name values recorded by cells; ``symptom`` may quote values."""
+    ``tensorflow`` and ``pytorch`` name values recorded by cells; ``symptom`` and ``fix`` may quote
+    values. ``changes`` says what the difference changes: a converted model's inference outputs,
+    its training, or only a model rebuilt from scratch (CHANGES, in checklist order)."""
 
     setting: str
     tensorflow: str
     pytorch: str
     symptom: str
+    changes: str
+    fix: str
+
+
+CHANGES = ("inference", "training", "rebuilt")  # what a difference changes, most urgent first
 
 
 @dataclass(frozen=True)

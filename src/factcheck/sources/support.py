@@ -11,7 +11,10 @@ after each notebook's title, and the build fails when they are out of date:
                     ``factcheck.notebook``, and, for the benchmark notebooks, a clear message
                     when the ``fwbench`` package is missing.
 ``embedded-data``   The data files the notebook declares (``metadata.factcheck.depends``, YAML
-                    or JSON), embedded as text, and ``load_data(path)`` to read them.
+                    or JSON), embedded as text, and ``load_data(path)`` to read them; and the
+                    one-file Python modules it declares there (``src/fwport.py``), each run and
+                    registered in ``sys.modules`` under its file name, so that ``import fwport``
+                    works in a downloaded notebook exactly as in the checkout.
 
 Everything here is a pure function of the notebook, the lock file and the data files, so the
 cells (and the cache key, which covers code cells) change only when one of those changes.
@@ -37,6 +40,7 @@ SUPPORT_TAG = "support"
 DATA_TAG = "embedded-data"
 GENERATED_TAGS = (COLAB_TAG, SUPPORT_TAG, DATA_TAG)
 EMBEDDED_SUFFIXES = (".yaml", ".yml", ".json")
+MODULE_SUFFIX = ".py"  # a declared one-file module: embedded too, importable by its file name
 HELPERS = ("record", "plot_style", "optional_import")
 # Colab ships the GPU build of TensorFlow as "tensorflow"; the CPU wheel verified here is the same
 # release under another name, and installing both would leave two owners of one package.
@@ -123,6 +127,11 @@ def data_files(nb) -> list[str]:
     return [d for d in depends if d.endswith(EMBEDDED_SUFFIXES)]
 
 
+def module_files(nb) -> list[str]:
+    depends = nb.metadata.get("factcheck", {}).get("depends", [])
+    return [d for d in depends if d.endswith(MODULE_SUFFIX)]
+
+
 def _cell(source: str, tag: str, hidden: bool) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(source.rstrip() + "\n")
     cell.id = tag
@@ -179,32 +188,58 @@ def support_cell(nb, wheel_url: str | None, needs_fwbench: bool) -> nbformat.Not
 
 
 def _literal(text: str) -> str:
-    if '"""' not in text and not text.endswith("\\"):
-        return 'r"""\n' + text.rstrip("\n") + '\n"""'
+    """``text`` as a Python literal that reads like the file: a raw triple-quoted string when one
+    fits (single quotes for a module with docstrings), else one JSON-escaped line."""
+    if not text.endswith("\\"):
+        for quote in ('"""', "'''"):
+            if quote not in text:
+                return "r" + quote + "\n" + text.rstrip("\n") + "\n" + quote
     return json.dumps(text)
 
 
-def data_cell(files: list[str], root: Path) -> nbformat.NotebookNode | None:
-    if not files:
+def _read_declared(root: Path, rel: str, what: str) -> str:
+    path = root / rel
+    if not path.is_file():
+        raise FileNotFoundError(f"declared {what} {rel} does not exist")
+    return path.read_text(encoding="utf-8")
+
+
+def data_cell(files: list[str], root: Path, modules: list[str] = ()) -> nbformat.NotebookNode | None:
+    if not files and not modules:
         return None
-    entries = []
-    for rel in files:
-        path = root / rel
-        if not path.is_file():
-            raise FileNotFoundError(f"declared data file {rel} does not exist")
-        entries.append(f"    {json.dumps(rel)}: {_literal(path.read_text(encoding='utf-8'))},")
-    source = (
-        "# The data files this notebook reads, embedded by `make notebooks` from the repository (edit\n"
-        "# the files there, not this cell), so the notebook runs the same downloaded or in Colab.\n"
-        "DATA_FILES = {\n" + "\n".join(entries) + "\n}\n\n\n"
-        "def load_data(path):\n"
-        '    """A data file this notebook declares, parsed (YAML or JSON)."""\n'
-        "    import json\n\n"
-        "    import yaml\n\n"
-        "    text = DATA_FILES[path]\n"
-        '    return json.loads(text) if path.endswith(".json") else yaml.safe_load(text)\n'
-    )
-    return _cell(source, DATA_TAG, hidden=True)
+    parts = []
+    if files:
+        entries = [f"    {json.dumps(rel)}: {_literal(_read_declared(root, rel, 'data file'))}," for rel in files]
+        parts.append(
+            "# The data files this notebook reads, embedded by `make notebooks` from the repository (edit\n"
+            "# the files there, not this cell), so the notebook runs the same downloaded or in Colab.\n"
+            "DATA_FILES = {\n" + "\n".join(entries) + "\n}\n\n\n"
+            "def load_data(path):\n"
+            '    """A data file this notebook declares, parsed (YAML or JSON)."""\n'
+            "    import json\n\n"
+            "    import yaml\n\n"
+            "    text = DATA_FILES[path]\n"
+            '    return json.loads(text) if path.endswith(".json") else yaml.safe_load(text)\n'
+        )
+    if modules:
+        for rel in modules:
+            if not Path(rel).stem.isidentifier():
+                raise ValueError(f"declared module {rel}: {Path(rel).stem!r} cannot be imported by that name")
+        entries = [f"    {json.dumps(rel)}: {_literal(_read_declared(root, rel, 'module'))}," for rel in modules]
+        parts.append(
+            "# The modules this notebook imports, embedded by `make notebooks` from the repository (edit the\n"
+            "# files there, not this cell): each runs here and is registered under its file name, so that\n"
+            "# `import <name>` works the same downloaded, in Colab or in the checkout.\n"
+            "import sys\n"
+            "import types\n\n"
+            "MODULES = {\n" + "\n".join(entries) + "\n}\n"
+            "for _path, _source in MODULES.items():\n"
+            '    _name = _path.rsplit("/", 1)[-1].removesuffix(".py")\n'
+            "    sys.modules[_name] = _module = types.ModuleType(_name)\n"
+            "    _module.__file__ = _path\n"
+            '    exec(compile(_source, _path, "exec"), _module.__dict__)\n'
+        )
+    return _cell("\n\n".join(parts), DATA_TAG, hidden=True)
 
 
 def needs_fwbench(nb) -> bool:
@@ -215,7 +250,8 @@ def generated_cells(nb, ctx: SupportContext) -> list[nbformat.NotebookNode]:
     files = data_files(nb)
     fw = needs_fwbench(nb)
     cells = [colab_cell(colab_packages(nb, ctx, files), ctx.wheel_url, fw)]
-    cells += [c for c in (support_cell(nb, ctx.wheel_url, fw), data_cell(files, ctx.root)) if c is not None]
+    embedded = data_cell(files, ctx.root, module_files(nb))
+    cells += [c for c in (support_cell(nb, ctx.wheel_url, fw), embedded) if c is not None]
     return cells
 
 
