@@ -145,11 +145,6 @@ def test_a_condition_s_code_spans_are_shown_as_code_and_the_rest_escaped():
     assert "If <code>tf.function</code> traced &lt;at once&gt; &amp; <code>x &lt; 1</code>: fails at" in html
 
 
-# Sections whose counterfactuals are still being written (issue 29): the test below covers every
-# other section, and this set shrinks to nothing.
-PENDING_SECTIONS = {"porting"}
-
-
 def test_every_testable_claim_side_was_seen_to_fail_under_each_of_its_counterfactuals():
     from builders import REPO
 
@@ -162,8 +157,6 @@ def test_every_testable_claim_side_was_seen_to_fail_under_each_of_its_counterfac
     seen = current_results(registry, recorded, hashes)
     problems = []
     for c in registry:
-        if c.section.id in PENDING_SECTIONS:
-            continue
         for side in FRAMEWORK_IDS:
             evidence = c.evidence.get(side)
             if evidence is None or evidence.untestable:
