@@ -132,3 +132,47 @@ def test_a_malformed_counterfactual_names_its_field(demo):
 
     with pytest.raises(RegistryError, match=r"counterfactuals/0.*'code' is a required property|code"):
         _project(demo, [{"if": "something else were true instead"}])
+
+
+def test_a_condition_s_code_spans_are_shown_as_code_and_the_rest_escaped():
+    from factcheck.pages.render import counterfactuals_html
+
+    result = results.CounterfactualResult(
+        "demo", "tensorflow", 0, "`tf.function` traced <at once> & `x < 1`", "d", "failed",
+        "tf-check", "AssertionError: no", "2026-12-07",
+    )  # fmt: skip
+    html = counterfactuals_html([result])
+    assert "If <code>tf.function</code> traced &lt;at once&gt; &amp; <code>x &lt; 1</code>: fails at" in html
+
+
+def test_every_testable_claim_side_was_seen_to_fail_under_each_of_its_counterfactuals():
+    from builders import REPO
+
+    from factcheck.counterfactuals.runner import current_results
+    from factcheck.vocabulary import FRAMEWORK_IDS
+
+    registry = load_registry(REPO / "claims", REPO / "notebooks")
+    recorded = results.load_all(REPO / "data" / "counterfactuals")
+    hashes = {rel: code_hash(read_notebook(REPO / "notebooks" / rel)) for rel in items_by_notebook(registry)}
+    seen = current_results(registry, recorded, hashes)
+    problems = []
+    for c in registry:
+        for side in FRAMEWORK_IDS:
+            evidence = c.evidence.get(side)
+            if evidence is None or evidence.untestable:
+                continue
+            if not evidence.counterfactuals:
+                problems.append(f"{c.id} ({side}): no counterfactual")
+                continue
+            got = {r.index: r for r in seen.get(c.id, {}).get(side, [])}
+            for index, counterfactual in enumerate(evidence.counterfactuals):
+                r = got.get(index)
+                if r is None:
+                    problems.append(
+                        f"{c.id} ({side}) #{index}: no current result (run: python -m factcheck "
+                        f"counterfactuals --claim {c.id})"
+                    )
+                elif r.outcome != results.FAILED:
+                    why = f"{r.outcome} {r.error or ''}"
+                    problems.append(f"{c.id} ({side}) #{index} '{counterfactual.condition}': {why}")
+    assert not problems, "\n".join(problems)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Callable, Iterable
 
 from ..evidence.extract import EvidenceCell
@@ -21,6 +22,7 @@ from . import page_weight
 
 Stash = Callable[[str], str]
 ARTICLE = "the article"
+INLINE_CODE = re.compile(r"`([^`]+)`")  # a `code` span in a counterfactual's condition
 
 # Material's search indexes a claim by its words (the claim, the quote, the verdict and its
 # reason), not by the code CI ran, the captions, the buttons or the tables that list many claims
@@ -165,7 +167,8 @@ def counterfactuals_html(results) -> str:
         return ""
     items = []
     for r in results:
-        condition = html.escape(r.condition.rstrip("."))
+        # the condition is plain text with `code` spans (an API, a flag), as in the claims' prose
+        condition = INLINE_CODE.sub(r"<code>\1</code>", html.escape(r.condition.rstrip(".")))
         if r.outcome == "failed":
             kind = html.escape((r.error or "").split(":", 1)[0])
             seen = f"fails at <code>{html.escape(r.cell or '')}</code> ({kind}), checked on {r.checked_on}"
