@@ -25,7 +25,7 @@ from bs4 import BeautifulSoup
 # Script types a browser runs; any other (JSON data, the theme's held bundle) is only text.
 RUNNABLE = ("", "text/javascript", "application/javascript", "module")
 # Containers the browser may skip while they are off screen (see panels.css).
-SKIPPABLE = (".claim-panel", ".jupyter-wrapper .jp-Cell", ".version-matrix")
+SKIPPABLE = (".claim-panel", ".jupyter-wrapper .jp-Cell", ".version-matrix", ".claim-table")
 
 
 @dataclass(frozen=True)
