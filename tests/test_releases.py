@@ -177,3 +177,20 @@ def test_a_strip_draws_one_stripe_per_run_of_releases_in_the_same_state(demo):
     assert "linear-gradient(90deg, var(--rel-holds) 0.00% 50.00%, var(--rel-outdated) 50.00% 100.00%)" in strips
     assert 'style="background:var(--rel-outdated)"' in strips, "a side in one state is one colour"
     assert 'aria-label="TensorFlow: 2.12 holds, 2.13 holds, 2.14 outdated, 2.15 outdated"' in strips
+
+
+def test_every_change_the_committed_matrix_shows_is_declared_history_or_not_checkable():
+    """The committed results against the committed claims (what `factcheck check` runs): a
+    release whose result differs from today's verdict is inside a declared era, or could not
+    run for a reason given in words; nothing is left as an unexplained ✗."""
+    from builders import REPO
+
+    from factcheck.reports.history import release_problems
+    from factcheck.reports.releases import current_hashes
+    from factcheck.sources.notebooks import load_notebooks
+
+    registry = load_registry(REPO / "claims", REPO / "notebooks")
+    matrix = Matrix.load(REPO / "data" / "version-matrix")
+    assert not matrix.empty, "no committed version-matrix results"
+    problems_found = release_problems(registry, matrix, current_hashes(load_notebooks(REPO / "notebooks")))
+    assert not problems_found, "\n".join(problems_found)

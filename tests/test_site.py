@@ -125,8 +125,11 @@ def test_claims_json_lists_every_claim_with_a_resolvable_url(site):
     assert {c["id"] for c in data["claims"]} == {c.id for c in REGISTRY}
     assert sum(data["counts"].values()) == len(REGISTRY)
     for entry in data["claims"]:
-        target, fragment = _target(site, site.dir / "index.html", entry["url"])
-        assert target is not None and target.is_file(), entry["url"]
+        target, fragment = _target(site, site.dir / "index.html", entry["url"])  # the claim's own page
+        assert target is not None and target.is_file() and not fragment, entry["url"]
+        assert entry["id"] in target.parent.name, entry["url"]
+        target, fragment = _target(site, site.dir / "index.html", entry["section_url"])  # its place in its section
+        assert target is not None and target.is_file(), entry["section_url"]
         assert fragment == entry["id"] and fragment in _ids(target)
         for fw in ("tensorflow", "pytorch"):
             assert entry["evidence"][fw]["passed"] is True

@@ -156,7 +156,9 @@ class FactcheckPlugin(BasePlugin[FactcheckConfig]):
 
     def on_page_content(self, html, page, files, **kwargs):
         html = lean_code(html)
-        page.meta.setdefault("search", {}).update(search_meta(page.file.src_uri, self._sections, page.meta))
+        # every page that shows claims ranks as a section page (the porting section spans two)
+        claim_pages_ = self._sections | {p.removesuffix(".md") for p in self.site.placement.page_of.values()}
+        page.meta.setdefault("search", {}).update(search_meta(page.file.src_uri, claim_pages_, page.meta))
         if not page.file.src_uri.endswith(".ipynb"):
             return html
 

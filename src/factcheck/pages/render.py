@@ -360,17 +360,24 @@ CHECKLIST_HEADINGS = {
 
 
 def differences_checklist(
-    rows: list[tuple[Claim, str, str, str, str]], placed: dict[str, str], link: Callable[[str], str], page: str = ""
+    rows: list[tuple[Claim, str, str, str, str]],
+    placed: dict[str, str],
+    link: Callable[[str], str],
+    page: str = "",
+    url_to: Callable[[str], str] | None = None,
 ) -> str:
     """The rows as a checklist to work through in order: what changes inference outputs first,
     then training, then a rebuilt model; each line the setting, its fix and a link to the proof.
     A line whose claim is shown on another page carries the claim's id, so that an old link to
-    the claim on this page still lands on its line."""
+    the claim on this page still lands on its line. ``link`` gives a Markdown link target (a
+    ``.md`` path MkDocs rewrites); ``url_to`` the page's URL for raw HTML, which MkDocs leaves as
+    written (the forwarding marker's ``data-forward``)."""
     groups: dict[str, list[str]] = {}
     for claim, _, _, _, fix in rows:
         target = f"{link(placed[claim.id])}#{claim.id}" if claim.id in placed else f"#{claim.id}"
         # data-forward: panels.js takes a reader who arrives at this id on to the claim itself.
-        anchor = f'<span id="{claim.id}" data-forward="{target}"></span>' if placed.get(claim.id, page) != page else ""
+        url = f"{(url_to or link)(placed[claim.id])}#{claim.id}" if claim.id in placed else f"#{claim.id}"
+        anchor = f'<span id="{claim.id}" data-forward="{url}"></span>' if placed.get(claim.id, page) != page else ""
         line = f"1. {anchor}[{claim.difference.setting}]({target}): {fix}"
         groups.setdefault(claim.difference.changes, []).append(line)
     parts = []

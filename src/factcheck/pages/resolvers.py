@@ -50,7 +50,7 @@ class PageContext:
 
     def url_to(self, page: str) -> str:
         """Another page (relative to docs/) as a URL relative to this page's URL, for raw HTML."""
-        target = page.removesuffix(".md")
+        target = page.removesuffix(".md").removesuffix(".ipynb")
         target = "" if target == "index" else target.removesuffix("/index") + "/"
         url_dir = posixpath.dirname(self.url) if self.url is not None else posixpath.dirname(self.page)
         return posixpath.relpath(target or ".", url_dir or ".") + "/"
@@ -258,9 +258,12 @@ def _decision_short(ctx: PageContext, arg, stash) -> str:
     guide = ctx.site.placement.page_of and next(
         (p for p, kinds in ctx.site.placement.kinds_on.items() if "decision-guide" in kinds), None
     )
-    more = f' <a href="{ctx.url_to(guide)}#decision-guide">The whole guide</a>' if guide else ""
+    # the heading above the guide on its page (docs/conclusion.md: "Decision guide { #conclusion-decision-guide }")
+    more = f' <a href="{ctx.url_to(guide)}#conclusion-decision-guide">The whole guide</a>' if guide else ""
     items = "; ".join(
-        f"<strong>{html.escape(pick)}</strong> for {html.escape(', '.join(needs))}" for pick, needs in picks.items()
+        # the pick without its aside ("Keras 3 (on TensorFlow, PyTorch or JAX)"): the guide has it
+        f"<strong>{html.escape(pick.split(' (')[0])}</strong> for {html.escape(', '.join(needs))}"
+        for pick, needs in picks.items()
     )
     return stash(f'<p class="decision-short"><strong>Which to pick:</strong> {items}.{more}</p>')
 
@@ -315,7 +318,7 @@ def _differences(ctx: PageContext, arg, stash) -> str:
 
 def _checklist(ctx: PageContext, arg, stash) -> str:
     rows = _difference_rows(ctx, "differences-checklist")
-    checklist = render.differences_checklist(rows, ctx.placed, ctx.link, ctx.page)
+    checklist = render.differences_checklist(rows, ctx.placed, ctx.link, ctx.page, ctx.url_to)
     # A claim of this section shown on another of its pages, with no line here: an old link to
     # it on this page still arrives, and is taken on to the claim (panels.js).
     listed = {claim.id for claim, *_ in rows}

@@ -80,7 +80,13 @@ def release_verdicts(claim: Claim, side: str, marks: list[Mark]) -> list[Release
         elif mark.outcome == FAILS:
             if era is None:
                 problem = f"fails on {mark.release} ({mark.detail}), and no declared history explains it"
-                out.append(ReleaseVerdict(mark, None, None, mark.detail or "", problem))
+                # A stale run's failure is not judged: our cell has changed since it failed.
+                note = (
+                    f"an earlier version of our cell failed here ({mark.detail}); not judged until it runs again"
+                    if mark.stale
+                    else mark.detail or ""
+                )
+                out.append(ReleaseVerdict(mark, None, None, note, problem))
             elif era.cells and mark.cell_tag not in era.cells:
                 problem = (
                     f"fails on {mark.release} at {mark.cell_tag!r}, a cell the history of {era.span} does not name"
