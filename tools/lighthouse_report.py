@@ -88,12 +88,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--site", type=Path, default=ROOT / "site")
     parser.add_argument("--runs", type=int, default=1, help="runs per page and form factor (median counts)")
-    parser.add_argument("--pages", help="comma-separated page paths (default: home, every section, two notebooks)")
+    parser.add_argument("--pages", help="comma-separated page paths (default: every page type)")
     args = parser.parse_args()
     if not LIGHTHOUSE.is_file():
         raise SystemExit("Lighthouse is not installed: run 'make lighthouse-tools'")
+    # Every page type: home, each section page (porting has two), two notebooks, the Versions
+    # table, the claims index, one claim's own page and the changes log.
     pages = args.pages.split(",") if args.pages else [
-        "", *sections(), "notebooks/paradigm/eager-and-graphs/", "notebooks/performance/benchmark/"
+        "", *sections(), "porting/training/", "notebooks/paradigm/eager-and-graphs/",
+        "notebooks/performance/benchmark/", "versions/", "claims/", "claims/paradigm-tf-static-graph/", "changes/",
     ]  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
