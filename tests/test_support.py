@@ -183,3 +183,20 @@ def test_colab_installs_what_a_notebook_imports_with_optional_import_too():
         'hub = optional_import("keras_hub")\nBert = optional_import("transformers.models", "Bert")\n'
     )
     assert imported_modules(source) == {"torch", "keras", "keras_hub", "transformers"}
+
+
+def test_the_research_share_rule_is_one_helper_that_keeps_accepted_papers_after_pytorch_in_long_series():
+    from factcheck.sources.notebook import selected_rows
+    from factcheck.sources.support import support_cell
+
+    def row(venue, date, counts="accepted"):
+        return {"venue": venue, "date": date, "counts": counts}
+
+    rows = [row("A", f"{year}-06") for year in range(2016, 2021)]  # 2016 is before PyTorch
+    rows += [row("B", f"{year}-06") for year in range(2018, 2021)]  # three rows: too short
+    rows += [row("C", f"{year}-06", "submissions") for year in range(2017, 2022)]
+    papers = {"selection": {"counts": "accepted", "after_date": "2017-01-19", "min_rows_per_venue": 4}, "rows": rows}
+    assert [(r["venue"], r["date"]) for r in selected_rows(papers)] == [("A", f"{y}-06") for y in range(2017, 2021)]
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("rows = selected_rows(papers)")])
+    assert "def selected_rows(papers" in support_cell(nb, None, needs_fwbench=False).source

@@ -82,3 +82,14 @@ def optional_import(module: str, *names: str):
 
     print(f"not available here, so the cells that use it will say so: {message}")
     return Unavailable() if len(names) <= 1 else tuple(Unavailable() for _ in names)
+
+
+def selected_rows(papers: dict) -> list[dict]:
+    """The rows of ``data/research-share.yaml``'s ``conference_papers`` that its ``selection``
+    rule keeps: the counted kind (accepted papers), conferences held after PyTorch's public
+    release, and venues with at least ``min_rows_per_venue`` such rows. One definition for every
+    notebook that reads the series, applied in code rather than by hand."""
+    rule = papers["selection"]
+    rows = [r for r in papers["rows"] if r["counts"] == rule["counts"] and r["date"] > rule["after_date"][:7]]
+    years = {venue: sum(r["venue"] == venue for r in rows) for venue in {r["venue"] for r in rows}}
+    return [r for r in rows if years[r["venue"]] >= rule["min_rows_per_venue"]]

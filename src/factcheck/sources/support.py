@@ -7,7 +7,7 @@ after each notebook's title, and the build fails when they are out of date:
 
 ``colab-setup``     On Colab only, installs the packages the notebook imports at the versions this
                     site verified (from requirements.lock); anywhere else it does nothing.
-``support``         The helpers the notebook calls (``record``, ``plot_style``), copied from
+``support``         The helpers the notebook calls (``record``, ``plot_style``, ...), copied from
                     ``factcheck.notebook``, and, for the benchmark notebooks, a clear message
                     when the ``fwbench`` package is missing.
 ``embedded-data``   The data files the notebook declares (``metadata.factcheck.depends``, YAML
@@ -41,7 +41,7 @@ DATA_TAG = "embedded-data"
 GENERATED_TAGS = (COLAB_TAG, SUPPORT_TAG, DATA_TAG)
 EMBEDDED_SUFFIXES = (".yaml", ".yml", ".json")
 MODULE_SUFFIX = ".py"  # a declared one-file module: embedded too, importable by its file name
-HELPERS = ("record", "plot_style", "optional_import")
+HELPERS = ("record", "plot_style", "optional_import", "selected_rows")
 # Colab ships the GPU build of TensorFlow as "tensorflow"; the CPU wheel verified here is the same
 # release under another name, and installing both would leave two owners of one package.
 COLAB_NAMES = {"tensorflow-cpu": "tensorflow"}
