@@ -25,8 +25,15 @@ What a weight copy cannot change stays the caller's job: the PyTorch model takes
 images, is called after ``.eval()``, recurrent layers need ``batch_first=True`` for Keras's
 (batch, time, features) layout, and Keras's ``padding="same"`` with a stride is padded unevenly
 (``same_padding`` and ``pad_same`` reproduce it). Settings that a weight copy would silently get
-wrong (a GRU with reset_after=False, an LSTM with a hard-sigmoid gate, mismatched groups) raise
-``ConversionError`` instead.
+wrong (a GRU with reset_after=False, an LSTM with a hard-sigmoid gate, mismatched groups, a
+PyTorch batch norm with momentum=None, a BatchNormalization between a Flatten and its Dense)
+raise ``ConversionError`` instead.
+
+A Dense after a Flatten gets its rows permuted only where the flattened tensor is a
+channels-last feature map (from a convolution, pooling, padding, cropping, upsampling or
+resizing layer, or an image Input), found by walking back through weightless layers that keep
+the order (Dropout, Activation, noise); after an Embedding, a recurrent layer or a Dense, and
+after channels-first feature maps, Keras already flattens in PyTorch's order.
 
 Works with Keras 2 (TensorFlow 2.12-2.15) and Keras 3, and PyTorch 2.0 on; needs only NumPy to
 import. One file, no other dependency: copy it next to your code.
@@ -329,7 +336,7 @@ def _copy_settings(layer, module, to_torch: bool):
         if to_torch:
             module.eps, module.momentum = float(layer.epsilon), 1.0 - float(layer.momentum)
         else:
-            layer.epsilon, layer.momentum = module.eps, 1.0 - (0.1 if module.momentum is None else module.momentum)
+            layer.epsilon, layer.momentum = module.eps, 1.0 - module.momentum
     elif kind == "LayerNorm":
         if to_torch:
             module.eps = float(layer.epsilon)
@@ -349,20 +356,122 @@ def _weighted_layers(model):
             yield layer
 
 
-def _flatten_shape(layer):
-    """The (*spatial, channels) shape a Flatten fed into this layer, or None."""
+# What may sit between a Flatten and the Dense that reads it. Weightless layers that keep every
+# value in its place leave the Dense reading the Flatten's order; a layer with a weight per
+# feature (BatchNormalization after a Flatten) would need its own weights permuted, which fwport
+# does not do, so it refuses instead.
+_KEEP_ORDER = {
+    "Dropout", "AlphaDropout", "GaussianDropout", "GaussianNoise", "ActivityRegularization", "Activation",
+    "ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU", "Identity",
+}  # fmt: skip
+_PER_FEATURE = {"BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization", "PReLU"}
+# Layers whose output keeps the layout of its single input (before a Flatten).
+_KEEP_LAYOUT = _KEEP_ORDER | _PER_FEATURE | {"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"}
+_MERGE = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}  # elementwise, same layout in
+# Layers whose output is a feature map, (*spatial, channels) or (channels, *spatial) by data_format:
+# PyTorch's twin flattens (channels, *spatial).
+_SPATIAL = (
+    "Conv", "SeparableConv", "DepthwiseConv", "MaxPooling", "AveragePooling", "ZeroPadding", "Cropping",
+    "UpSampling", "Resizing",
+)  # fmt: skip
+# Layers whose output PyTorch's twin lays out as Keras does: (batch, time, features) or (batch, features).
+_SAME_ORDER = {"Embedding", "LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional", "Dense", "EinsumDense"}
+
+
+def _kind(layer) -> str:
+    """The class name fwport knows the layer by: its own, or the nearest known base class's."""
+    for cls in type(layer).__mro__:
+        name = cls.__name__
+        if name in _KEEP_LAYOUT or name in _MERGE or name in _SAME_ORDER or name in ("Flatten", "InputLayer"):
+            return name
+        if name.startswith(_SPATIAL) and not name.startswith("ConvLSTM"):
+            return "spatial"
+    return type(layer).__name__
+
+
+def _inbound(layer) -> list:
+    """The layers whose outputs this layer was called on (one call only), or [] if unknown."""
     try:
-        source = layer.input._keras_history[0]
+        inputs = layer.input
     except (AttributeError, ValueError, RuntimeError):  # never called, or called more than once
+        return []
+    inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    try:
+        return [t._keras_history[0] for t in inputs]
+    except (AttributeError, IndexError, TypeError):
+        return []
+
+
+def _flattened_layout(layer, dense):
+    """'channels_last', 'channels_first' or 'same' (PyTorch lays it out as Keras does): the layout
+    of the tensor a Flatten received, found by walking back to the layer that made it."""
+    kind = _kind(layer)
+    if kind == "spatial":
+        return getattr(layer, "data_format", "channels_last") or "channels_last"
+    if kind in _SAME_ORDER:
+        return "same"
+    if kind == "InputLayer":  # the model's input: an image if it has two or more spatial axes
+        if len(tuple(layer.output.shape)) >= 4:
+            return "channels_last"
+    elif kind in _KEEP_LAYOUT or kind in _MERGE:
+        layouts = {_flattened_layout(source, dense) for source in _inbound(layer)}
+        if len(layouts) == 1:
+            return layouts.pop()
+    raise ConversionError(
+        f"Keras layer {dense.name!r} follows a Flatten of the output of {layer.name!r} ({type(layer).__name__}): "
+        "fwport cannot tell in which order PyTorch flattens that tensor, so it cannot order the Dense's rows "
+        "(pass channels_first=False if the PyTorch model flattens it in Keras's order)"
+    )
+
+
+def _flatten_shape(layer):
+    """The (*spatial, channels) shape, in Keras's flattening order, of a feature map that a Flatten
+    fed into this layer (through weightless layers that keep the order), when the PyTorch twin
+    flattens it channels first so the rows need permuting; otherwise None."""
+    between, source = [], layer
+    while True:
+        inbound = _inbound(source)
+        if len(inbound) != 1:
+            return None
+        source = inbound[0]
+        kind = _kind(source)
+        if kind == "Flatten":
+            break
+        if kind in _KEEP_ORDER or kind in _PER_FEATURE:
+            between.append(source)
+            continue
+        return None  # the Dense does not read a Flatten's order
+    flatten = source
+    shape = tuple(flatten.input.shape[1:])
+    if len(shape) < 2:
         return None
-    if type(source).__name__ != "Flatten":
-        return None
-    shape = tuple(source.input.shape[1:])
     if None in shape:
         raise ConversionError(
             f"Keras layer {layer.name!r} follows a Flatten of unknown shape {shape}: build the model on a fixed Input"
         )
-    return tuple(int(d) for d in shape) if len(shape) >= 2 else None
+    shape = tuple(int(d) for d in shape)
+    made_by = _inbound(flatten)
+    if not made_by:
+        return None
+    layout = _flattened_layout(made_by[0], layer)
+    flatten_first = (getattr(flatten, "data_format", "channels_last") or "channels_last") == "channels_first"
+    if layout == "same" or (layout == "channels_first" and not flatten_first):
+        return None  # Keras already flattens in PyTorch's order
+    if layout == "channels_last" and flatten_first:
+        raise ConversionError(
+            f"Keras layer {layer.name!r} follows Flatten {flatten.name!r} with data_format='channels_first' "
+            "on a channels-last feature map: that order has no PyTorch flatten to match"
+        )
+    weighted = [b for b in between if b.weights]
+    if weighted:
+        names = ", ".join(f"{b.name!r} ({type(b).__name__})" for b in weighted)
+        raise ConversionError(
+            f"Keras layer {layer.name!r} follows Flatten {flatten.name!r} through {names}: its weights per "
+            "flattened feature would need the same permutation as the Dense's rows, which fwport does not do"
+        )
+    if layout == "channels_first":  # a channels-first Flatten moves the channels last before flattening
+        return (*shape[1:], shape[0])
+    return shape
 
 
 def _pairs(keras_model, torch_model, names, strict, channels_first):
@@ -429,7 +538,14 @@ def keras_to_torch(keras_model, torch_model, names=None, strict=True, channels_f
 def torch_to_keras(torch_model, keras_model, names=None, strict=True, channels_first=True):
     """Copy every PyTorch module into the Keras layer of the same name; the reverse of
     ``keras_to_torch``, with the same arguments. Returns ``keras_model``."""
-    for layer, path, module, context in _pairs(keras_model, torch_model, names, strict, channels_first):
+    pairs = _pairs(keras_model, torch_model, names, strict, channels_first)
+    for layer, path, module, _ in pairs:  # refuse before changing anything
+        if type(module).__name__.startswith("BatchNorm") and module.momentum is None:
+            raise ConversionError(
+                f"PyTorch module {path!r} -> Keras layer {layer.name!r}: momentum=None (a cumulative average "
+                "of every batch) has no Keras equivalent; Keras keeps an exponential moving average"
+            )
+    for layer, path, module, context in pairs:
         _, _, _, to_keras = _rule(layer)
         tensors = {name: t.detach().cpu().numpy() for name, t in _tensors(module).items()}
         arrays = to_keras(layer, tensors, context)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -354,3 +356,110 @@ def test_a_dense_after_flatten_keeps_keras_row_order_for_a_channels_last_twin(fw
     assert fwport.gap(model(x), twin.fc(torch.from_numpy(x.reshape(2, -1)))) < 1e-5
     fwport.keras_to_torch(model, twin)  # the default: a channels-first twin flattens (C, H, W)
     assert fwport.gap(model(x), twin.fc(torch.from_numpy(x.transpose(0, 3, 1, 2).reshape(2, -1).copy()))) < 1e-5
+
+
+# -- what a Dense after a Flatten reads ------------------------------------------------------------
+
+
+def _both_ways(fw, model, twin, x, x_t):
+    """The largest gap after converting Keras -> PyTorch, and after PyTorch -> Keras on a fresh
+    copy of the model with other weights."""
+    torch, tf, keras = fw
+    there = fwport.gap(model(x), fwport.keras_to_torch(model, twin).eval()(x_t))
+    with torch.no_grad():
+        for p in twin.parameters():
+            p.normal_(0, 0.3)
+    fresh = keras.models.clone_model(model)
+    back = fwport.gap(fwport.torch_to_keras(twin, fresh)(x), twin(x_t))
+    return max(there, back)
+
+
+def test_a_dense_after_flatten_then_dropout_gets_its_rows_permuted_like_keras_mnist_convnet(fw):
+    torch, tf, keras = fw
+    nn, ly = torch.nn, keras.layers
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)), ly.Conv2D(4, 3, activation="relu", name="conv"), ly.MaxPooling2D(2),
+        ly.Flatten(), ly.Dropout(0.5), ly.Dense(3, activation="softmax", name="fc"),
+    ])  # fmt: skip
+    twin = nn.Sequential()
+    for name, module in [("conv", nn.Conv2d(1, 4, 3)), ("relu", nn.ReLU()), ("pool", nn.MaxPool2d(2)),
+                         ("flat", nn.Flatten()), ("drop", nn.Dropout(0.5)), ("fc", nn.Linear(36, 3)),
+                         ("softmax", nn.Softmax(-1))]:  # fmt: skip
+        twin.add_module(name, module)
+    x = np.random.default_rng(4).normal(size=(2, 8, 8, 1)).astype("float32")
+    assert _both_ways(fw, model, twin, x, torch.from_numpy(x.transpose(0, 3, 1, 2).copy())) < 1e-5
+
+
+@pytest.mark.parametrize(("source", "dropout"), [("embedding", False), ("lstm", False), ("lstm", True)])
+def test_a_dense_after_flatten_of_a_sequence_keeps_its_rows_because_pytorch_flattens_the_same_order(
+    fw, source, dropout
+):
+    torch, tf, keras = fw
+    nn, ly = torch.nn, keras.layers
+
+    class Twin(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(20, 4)
+            self.lstm = nn.LSTM(4, 3, batch_first=True) if source == "lstm" else None
+            self.fc = nn.Linear(6 * (3 if source == "lstm" else 4), 2)
+
+        def forward(self, tokens):
+            x = self.embed(tokens)
+            x = self.lstm(x)[0] if self.lstm is not None else x
+            return self.fc(x.flatten(1))  # Dropout: the identity in inference
+
+    stack = [keras.Input((6,), dtype="int32"), ly.Embedding(20, 4, name="embed")]
+    stack += [ly.LSTM(3, return_sequences=True, name="lstm")] if source == "lstm" else []
+    stack += [ly.Flatten()] + ([ly.Dropout(0.2)] if dropout else [])
+    model = keras.Sequential([*stack, ly.Dense(2, name="fc")])
+    tokens = np.random.default_rng(5).integers(0, 20, size=(3, 6))
+    assert _both_ways(fw, model, Twin(), tokens, torch.from_numpy(tokens)) < 1e-5
+
+
+@pytest.mark.parametrize("flatten_format", ["channels_last", "channels_first"])
+def test_a_dense_after_flatten_of_a_channels_first_keras_model_gets_the_rows_that_order_needs(fw, flatten_format):
+    torch, tf, keras = fw
+    nn, ly = torch.nn, keras.layers
+    model = keras.Sequential([
+        keras.Input((2, 7, 5)), ly.Conv2D(3, 3, padding="same", data_format="channels_first", name="conv"),
+        ly.Flatten(data_format=flatten_format), ly.Dense(4, name="fc"),
+    ])  # fmt: skip
+    twin = nn.Sequential()
+    for name, module in [("conv", nn.Conv2d(2, 3, 3, padding=1)), ("flat", nn.Flatten()), ("fc", nn.Linear(105, 4))]:
+        twin.add_module(name, module)
+    x = np.random.default_rng(6).normal(size=(2, 2, 7, 5)).astype("float32")
+    assert _both_ways(fw, model, twin, x, torch.from_numpy(x)) < 1e-5
+
+
+def test_a_batch_norm_between_flatten_and_dense_is_refused_naming_the_layers(fw):
+    torch, tf, keras = fw
+    nn, ly = torch.nn, keras.layers
+    model = keras.Sequential([
+        keras.Input((6, 6, 2)), ly.Conv2D(3, 3, name="conv"), ly.Flatten(name="flat"),
+        ly.BatchNormalization(name="bn"), ly.Dense(2, name="fc"),
+    ])  # fmt: skip
+    twin = nn.Module()
+    twin.conv, twin.bn, twin.fc = nn.Conv2d(2, 3, 3), nn.BatchNorm1d(48), nn.Linear(48, 2)
+    message = r"'fc' follows Flatten 'flat' through 'bn' \(BatchNormalization\)"
+    with pytest.raises(fwport.ConversionError, match=message):
+        fwport.keras_to_torch(model, twin)
+
+
+def test_a_pytorch_batch_norm_with_a_cumulative_average_is_refused_not_given_keras_momentum(fw):
+    torch, tf, keras = fw
+    model = keras.Sequential([keras.Input((4,)), keras.layers.BatchNormalization(name="bn")])
+    twin = torch.nn.Module()
+    twin.bn = torch.nn.BatchNorm1d(4, momentum=None)
+    with pytest.raises(fwport.ConversionError, match=r"'bn' -> Keras layer 'bn': momentum=None"):
+        fwport.torch_to_keras(twin, model)
+    twin.bn.momentum = 0.1
+    assert fwport.torch_to_keras(twin, model).get_layer("bn").momentum == pytest.approx(0.9)
+
+
+def test_the_porting_page_lists_every_layer_fwport_converts_and_no_other():
+    page = (Path(__file__).resolve().parents[1] / "docs" / "porting" / "training.md").read_text(encoding="utf-8")
+    start = page.index("`fwport` pairs each Keras layer")
+    paragraph = page[start : page.index("in both directions", start)]  # the sentence that lists them
+    listed = set(re.findall(r"`([A-Z]\w+)`", paragraph))
+    assert listed == set(fwport.RULES), f"the page lists {sorted(listed)}, fwport converts {sorted(fwport.RULES)}"
