@@ -22,7 +22,10 @@ BUDGETS = {
     # The porting section spreads its 35 claims over two pages (18 and 17), the others hold 2
     # to 9: the totals allow it, the panel budget below keeps each claim's share small.
     "section": {"elements": 5_000, "laid_out_at_load": 1_000, "html_gzip": 50_000},
-    "notebook": {"elements": 4_600, "laid_out_at_load": 650, "html_gzip": 45_000},
+    # The porting notebook of training defaults holds 17 claims' evidence; the porting review's
+    # measured asides (a PyDataset's shuffle, Dropout's modes, both BN normalisations) took it from
+    # under 4,600 elements to 4,730 (46 KB): every cell is evidence, so the budget moved by 3%.
+    "notebook": {"elements": 4_800, "laid_out_at_load": 650, "html_gzip": 47_000},
     "other": {"elements": 1_500, "laid_out_at_load": 1_000, "html_gzip": 30_000},
     # The Versions page: every claim by every tested release (26 runs x 73 claims), two elements a
     # cell (the cell, and the words a screen reader reads for it), a sentence and notes per claim.

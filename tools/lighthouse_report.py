@@ -96,7 +96,8 @@ def main() -> int:
     # table, the claims index, one claim's own page and the changes log.
     pages = args.pages.split(",") if args.pages else [
         "", *sections(), "porting/training/", "notebooks/paradigm/eager-and-graphs/",
-        "notebooks/performance/benchmark/", "versions/", "claims/", "claims/paradigm-tf-static-graph/", "changes/",
+        "notebooks/performance/benchmark/", "notebooks/porting/training-defaults/",
+        "versions/", "claims/", "claims/paradigm-tf-static-graph/", "changes/",
     ]  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
