@@ -426,6 +426,22 @@ def test_keras_is_the_keras_of_the_release_s_time_and_the_pinned_run_uses_the_lo
     assert pinned.pinned_run and pinned.of_its_time("keras")[0] == f"keras=={old.lock['keras']}"
 
 
+def test_executorch_in_a_torch_run_is_the_executorch_of_that_release_s_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    torch = [("2.10.0", "2026-01-21"), ("2.11.0", "2026-04-08"), ("2.14.1", "2026-10-20")]
+    executorch = [("1.1.0", "2026-01-28"), ("1.2.0", "2026-03-30"), ("1.5.1", "2026-11-02")]
+    pypi = {"torch": _dated(*torch), "executorch": _dated(*executorch)}
+    old = Run("torch", "2.10", "2.10.0", pypi, tmp_path)
+    assert old.cutoff == "2026-04-08", "torch 2.11 replaced 2.10 that day"
+    req, why = old.of_its_time("executorch")
+    assert req == "executorch<=1.2.0" and "executorch of torch 2.10's time" in why
+    assert old.of_its_time("onnxscript")[0].startswith("onnxscript"), "not released in step: the lock's cap"
+    before = Run("torch", "2.0", "2.0.1", {"torch": _dated(("2.0.1", "2023-05-08"), ("2.1.0", "2023-10-04")),
+                                           "executorch": _dated(*executorch)}, tmp_path)  # fmt: skip
+    req, why = before.of_its_time("executorch")
+    assert req is None and "2023-10-04" in why, "no ExecuTorch before torch 2.1 came: left out, not yet released"
+
+
 def test_a_library_that_installs_but_does_not_import_gives_way_to_its_newest_older_release_that_does(
     tmp_path, monkeypatch
 ):

@@ -53,7 +53,7 @@ def test_a_declared_history_is_verified_and_read_as_the_verdict_there(demo):
     assert problems(c, "tensorflow", verdicts) == []
     assert since(c, verdicts) == "2.16"
     text = sentence(c, {"tensorflow": verdicts, "pytorch": []})
-    assert text.startswith("Outdated since TensorFlow 2.16; on TensorFlow 2.12–2.15 it was holds: tf.estimator")
+    assert text.startswith("Outdated since TensorFlow 2.16; on TensorFlow 2.12–2.15 the verdict was holds: tf.")
 
 
 def test_a_change_no_history_explains_is_refused_naming_claim_side_and_release(demo):
@@ -127,7 +127,7 @@ def test_a_site_builds_its_strips_versions_table_and_claims_json_from_committed_
 
     site = build_site(demo.root)
     panel = render_page(site, "<!-- claim: demo-basic-claim -->\n")
-    assert "on TensorFlow 2.12 it was false: eager execution was off" in panel
+    assert "on TensorFlow 2.12 the verdict was false: eager execution was off" in panel
     assert "not checkable here on PyTorch 2.0: onnx is not installed beside this release" in panel
     versions = render_page(site, (demo.root / "docs" / "versions.md").read_text(), page="versions.md")
     assert '<th scope="row" id="demo-basic-claim" class="vm-claim">' in versions

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from ..judging.results import Environment, LeftOut, PackageStatus
-from ..vocabulary import COMPANION, EVIDENCE_LIBRARIES
+from ..vocabulary import EVIDENCE_LIBRARIES
 from . import ENVS, OUT_DIR, ROOT, WHEELHOUSE, say
 from .checks import check_environment, import_error, inspect, why_not_newest
 from .discovery import (
@@ -58,6 +58,10 @@ LIB_TIMEOUT_S = 240  # one evidence library's resolution and download
 IMPORT_TRIES = 4  # older minor releases tried for a library that installs but does not work here
 # Never moved when a library is traded for another release of it.
 CORE_KEPT = ("torch", "torchvision", "tensorflow-cpu", "tensorflow", "keras", "numpy", "ml-dtypes")
+# Libraries released in step with a framework: a run takes the one of its release's time (see
+# ``of_its_time``). ExecuTorch 1.5 installs and imports beside torch 2.10-2.12 but its export
+# fails there ("tensor does not have a device"), a boundary of the library, not of torch.
+RELEASED_IN_STEP = {"tensorflow": ("keras",), "torch": ("executorch",)}
 CORE_ATTEMPTS = 8  # failed resolutions of the core before giving up
 
 
@@ -145,16 +149,18 @@ class RunEnvironment:
     def of_its_time(self, lib: str) -> tuple[str | None, str]:
         """The requirement for an evidence library (or Keras) in this run, and why.
 
-        The pinned run takes the lock's version. Keras, TensorFlow's own companion from 2.16, is
-        the Keras of the release's time: none newer than those out when the next minor release
-        came (None: no Keras 3 release then). Every other library is the newest that installs
+        The pinned run takes the lock's version. A library released in step with the framework
+        (``RELEASED_IN_STEP``: Keras, TensorFlow's own companion from 2.16; ExecuTorch, whose
+        newer releases install beside an older torch but fail inside it) is the one of the
+        release's time: none newer than those out when the next minor release came (None: no
+        release then). Every other library is the newest that installs
         beside the release, no newer than the lock; ``ensure_imports`` then trades one that does
         not work with this release for the newest older one that does, so a boundary that is a
         library's is named with the library's version, never shown as the framework's."""
         cap = self.lock.get(canonical(lib))
         if self.pinned_run and cap:
             return f"{lib}=={cap}", "the project pin (this is the pinned release)"
-        if canonical(lib) != COMPANION["tensorflow"] or self.cutoff is None:
+        if canonical(lib) not in RELEASED_IN_STEP.get(self.framework, ()) or self.cutoff is None:
             return (f"{lib}<={cap}" if cap else lib), "no newer than requirements.lock"
         version, first = newest_before(lib, self.cutoff, cap, self.pypi.get(lib) or self._pypi(lib))
         nxt = f"{self.spec['package']} after {self.minor}"
@@ -162,7 +168,8 @@ class RunEnvironment:
             return None, f"no release before the next minor {nxt} came out ({self.cutoff})"
         return (
             f"{lib}<={version}",
-            f"the Keras of {self.spec['package']} {self.minor}'s time: out before the next minor came ({self.cutoff})",
+            f"the {'Keras' if canonical(lib) == 'keras' else lib} of {self.spec['package']} {self.minor}'s time: "
+            f"out before the next minor came ({self.cutoff})",
         )
 
     def _pypi(self, package: str) -> dict:

@@ -150,7 +150,7 @@ def side_sentence(claim: Claim, side: str, verdicts: list[ReleaseVerdict]) -> st
     for era in seen:
         releases = [v.release for v in verdicts if v.era == era and v.checkable]
         was = VERDICT[era.verdict].label.lower()
-        parts.append(f"on {label} {', '.join(ranges(tested, set(releases)))} it was {was}: {era.because}")
+        parts.append(f"on {label} {', '.join(ranges(tested, set(releases)))} the verdict was {was}: {era.because}")
     reasons: dict[str, list[str]] = {}
     for v in verdicts:
         if not v.checkable and v.mark.outcome == COULD_NOT_RUN:
@@ -162,7 +162,7 @@ def side_sentence(claim: Claim, side: str, verdicts: list[ReleaseVerdict]) -> st
 
 def sentence(claim: Claim, verdicts_by_side: dict[str, list[ReleaseVerdict]]) -> str:
     """The claim's verdict over releases, in words: "Outdated since TensorFlow 2.16; on
-    TensorFlow 2.12–2.15 it was holds: tf.estimator still shipped; on every PyTorch release
+    TensorFlow 2.12–2.15 the verdict was holds: tf.estimator still shipped; on every PyTorch release
     checked (2.0–2.15)."."""
     label = VERDICT[claim.verdict].label
     sides = [s for s, verdicts in verdicts_by_side.items() if verdicts]
