@@ -56,6 +56,18 @@ def test_a_declared_history_is_verified_and_read_as_the_verdict_there(demo):
     assert text.startswith("Outdated since TensorFlow 2.16; on TensorFlow 2.12–2.15 the verdict was holds: tf.")
 
 
+def test_an_era_in_the_middle_of_the_window_is_not_read_as_since(demo):
+    c = _claim(demo, verdict="holds", history={"tensorflow": [{
+        "releases": "2.16-2.17", "verdict": "nuanced", "cells": ["tf-check"],
+        "because": "the Keras of those releases did not average the replicas' gradients in fit"}]})  # fmt: skip
+    marks = _marks({"2.14": HOLDS, "2.15": HOLDS, "2.16": FAILS, "2.17": FAILS, "2.18": HOLDS, "2.21": HOLDS})
+    verdicts = release_verdicts(c, "tensorflow", marks)
+    assert problems(c, "tensorflow", verdicts) == []
+    text = sentence(c, {"tensorflow": verdicts, "pytorch": []})
+    assert text.startswith("Holds on TensorFlow 2.14–2.15, 2.18–2.21; on TensorFlow 2.16–2.17 the verdict was nuanced")
+    assert "since" not in text, "it held before the era too"
+
+
 def test_a_change_no_history_explains_is_refused_naming_claim_side_and_release(demo):
     c = _claim(demo)
     verdicts = release_verdicts(c, "tensorflow", _marks({"2.12": FAILS, "2.13": HOLDS}))

@@ -4,7 +4,8 @@ devices, and PyTorch DistributedDataParallel over two processes with the gloo ba
 single-process run on the same global batches; both must end with the same weights.
 
 What the notebook asserts is read from the running replicas, not from constants here: the
-strategy's ``num_replicas_in_sync`` and the replica ids and per-replica batch sizes it hands out;
+strategy's ``num_replicas_in_sync``, the replica ids and per-replica batch sizes it hands out and
+each replica's own copy of every weight;
 each DDP rank's ``get_rank()``, ``get_world_size()``, ``get_backend()``, thread count, the samples
 it trained on and its final weights, gathered from the ranks with ``all_gather_object``.
 
@@ -71,6 +72,19 @@ def run_tensorflow(mode: Mode, threads: dict, tmp: str, turn: Callable[[], None]
     fit(mirrored, steps)
     parity = compare("mlp", "weights after data-parallel training", mirrored.get_weights(), single.get_weights(),
                      P.param_names("mlp", cfg), TOL)  # fmt: skip
+    # get_weights() reads one replica's copy; each device's own copy of every weight, read here,
+    # shows whether the replicas stayed in step (Keras 3.4's fit let them drift apart).
+    copies = [
+        [
+            np.asarray(c)
+            for c in strategy.experimental_local_results(v if callable(getattr(v, "value", None)) else v.value)
+        ]
+        for v in mirrored.trainable_variables
+    ]  # one list per weight: [replica 0's, replica 1's]; a Keras 3 variable wraps the tf.Variable in .value
+    replicas_agree = max(
+        compare("mlp", "replica against replica 0", [c[i] for c in copies], [c[0] for c in copies]).max_rel_diff
+        for i in range(len(copies[0]))
+    )
 
     # What the running strategy hands each replica: its id, and its share of one global batch.
     ids = strategy.experimental_local_results(
@@ -98,6 +112,8 @@ def run_tensorflow(mode: Mode, threads: dict, tmp: str, turn: Callable[[], None]
         "threads_applied": applied,
         "parity": parity.as_dict(),
         "max_rel_diff_vs_single": parity.max_rel_diff,
+        "copies_per_weight": len(copies[0]),
+        "max_rel_diff_between_replicas": replicas_agree,
         "single_step": timing["single"],
         "distributed_step": timing["distributed"],
     }

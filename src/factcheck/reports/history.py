@@ -140,7 +140,9 @@ def side_sentence(claim: Claim, side: str, verdicts: list[ReleaseVerdict]) -> st
     if checked and all(v.verdict == claim.verdict for v in checked):
         parts = [f"on every {label} release checked ({_span([v.release for v in checked])})"]
     elif first:
-        parts = [f"since {label} {first}"]
+        # "since 2.18" alone would say it did not hold before an era in the middle of the window
+        spans = ranges(tested, {v.release for v in checked if v.verdict == claim.verdict})
+        parts = [f"since {label} {first}" if len(spans) == 1 else f"on {label} {', '.join(spans)}"]
     else:
         parts = [f"not on the newest {label} release checked"]
     seen = []
