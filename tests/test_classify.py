@@ -330,3 +330,16 @@ def test_a_release_that_refuses_the_matrix_python_is_not_checkable_here():
     side = classify_side(nb, ["t"])
     assert (side.outcome, side.reason.kind) == (COULD_NOT_RUN, "unsupported-python")
     assert "Python 3.11" in side.reason.detail
+
+
+def test_a_cell_that_says_its_api_is_not_in_this_release_is_not_checkable_with_its_words():
+    error = ("ImportError", "not in this release: keras.ops arrived with Keras 3 (TensorFlow 2.16); this is Keras 2.15")
+    nb = {"cells": [_cell("raise ImportError(...)", ["t"], error), _cell("gap = ops_out - x", ["u"], ("NameError",
+          "name 'ops_out' is not defined"))]}  # fmt: skip
+    side = classify_side(nb, ["t"])
+    assert (side.outcome, side.reason.kind) == (COULD_NOT_RUN, "not-in-release")
+    assert "keras.ops arrived with Keras 3" in side.reason.detail
+    later = classify_side(nb, ["u"])
+    assert (later.outcome, later.reason.kind) == (COULD_NOT_RUN, "not-in-release"), "its consequence too"
+    ordinary = {"cells": [_cell("from keras import ops", ["t"], ("ImportError", "cannot import name 'ops'"))]}
+    assert classify_side(ordinary, ["t"]).outcome == FAILS, "only the cell's own words make it not checkable"

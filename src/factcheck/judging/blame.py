@@ -251,6 +251,18 @@ def incompatible_library(output: dict) -> str | None:
     return None
 
 
+# A cell whose claim names an API the release under test does not have yet says so itself, with a
+# built-in error whose message starts "not in this release:" and says when the API arrived.
+_NOT_IN_RELEASE = re.compile(r"^not in this release: (.+)", re.S)
+
+
+def not_in_release(output: dict) -> str | None:
+    """What the cell says is missing from this release, and since when (``keras.ops arrived with
+    Keras 3 (TensorFlow 2.16)``), or None."""
+    m = _NOT_IN_RELEASE.match(str(output.get("evalue", "")).strip())
+    return " ".join(m.group(1).split()) if m else None
+
+
 def unsupported_python(output: dict) -> str | None:
     """The Python version a release refuses (``Python 3.11+ not yet supported for
     torch.compile`` -> ``3.11``), or None."""

@@ -42,6 +42,7 @@ from .blame import (
     missing_module,
     names_read,
     names_written,
+    not_in_release,
     notebook_errors,
     unsupported_python,
 )
@@ -49,6 +50,7 @@ from .results import (
     BROKEN_ENVIRONMENT,
     EARLIER_CELL,
     MISSING_PACKAGE,
+    NOT_IN_RELEASE,
     PACKAGE_MISMATCH,
     REASON_KINDS,
     SIDES,
@@ -112,6 +114,8 @@ def classify_side(
         return SideResult(HOLDS, tags, untestable=untestable)
     i, err = first
     line = error_line(err)
+    if (absent := not_in_release(err)) is not None:
+        return cannot(NOT_IN_RELEASE, f"cell {i + 1}: {absent}", i + 1)
     if (python := unsupported_python(err)) is not None:
         why = f"this release does not run on Python {python}, the only Python the matrix has"
         return cannot(UNSUPPORTED_PYTHON, f"cell {i + 1}: {line} ({why})", i + 1)
@@ -153,7 +157,9 @@ def classify_side(
             j, e = sorted(setup_failed + lacking, key=lambda je: je[0])[0]
         else:
             j, e = _likely_cause(err, earlier, cells)
-        if unsupported_python(e) is not None:
+        if not_in_release(e) is not None:
+            kind, module = NOT_IN_RELEASE, None
+        elif unsupported_python(e) is not None:
             kind, module = UNSUPPORTED_PYTHON, None
         elif incompatible_library(e) is not None:
             kind, module = PACKAGE_MISMATCH, incompatible_library(e) or None

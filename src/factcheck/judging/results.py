@@ -53,6 +53,9 @@ EARLIER_CELL = "earlier-cell-failed"  # a cell before the evidence raised (setup
 BROKEN_ENVIRONMENT = "broken-environment"  # the environment check failed: nothing was judged
 # The release refuses the matrix's Python (torch 2.0's torch.compile on 3.11): not checkable here.
 UNSUPPORTED_PYTHON = "unsupported-python"
+# The API the claim is about is not in this release (keras.ops before Keras 3): the cell says so
+# itself, raising "not in this release: <what arrived when>" (blame.not_in_release). Not checkable.
+NOT_IN_RELEASE = "not-in-release"
 REASON_KINDS = (
     MISSING_PACKAGE,
     PACKAGE_MISMATCH,
@@ -63,6 +66,7 @@ REASON_KINDS = (
     NOT_EXECUTED,
     BROKEN_ENVIRONMENT,
     UNSUPPORTED_PYTHON,
+    NOT_IN_RELEASE,
 )
 
 # Run statuses: "complete" (environment checked, notebooks executed, claims judged),

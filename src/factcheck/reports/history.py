@@ -18,6 +18,7 @@ from ..judging.results import (
     BROKEN_ENVIRONMENT,
     EARLIER_CELL,
     MISSING_PACKAGE,
+    NOT_IN_RELEASE,
     PACKAGE_MISMATCH,
     UNSUPPORTED_PYTHON,
 )
@@ -52,6 +53,9 @@ def not_checkable_words(mark: Mark) -> str:
         return "not tested"
     if kind == UNSUPPORTED_PYTHON:
         return "this release does not run here: it refuses Python 3.11, the only Python the matrix has (it needs 3.10)"
+    if kind == NOT_IN_RELEASE:
+        what = (mark.detail or "").split(": ", 1)[-1]
+        return f"what the claim is about is not in this release ({what})" if what else "not in this release"
     if kind == MISSING_PACKAGE:
         why = f" ({mark.left_out})" if mark.left_out else ""
         return f"{package or 'a library the evidence needs'} is not installed beside this release{why}"
