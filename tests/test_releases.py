@@ -156,6 +156,22 @@ def test_a_site_builds_its_strips_versions_table_and_claims_json_from_committed_
     assert releases["tensorflow"]["2.12"]["verdict"] == "false"
 
 
+def test_the_runs_table_marks_a_keras_of_the_run_date_on_runs_older_than_the_rule(tmp_path):
+    from factcheck.judging.results import Environment
+    from factcheck.reports.versions_page import runs_html
+
+    folder = tmp_path / "version-matrix"
+    for release, date, keras in (("2.15", "2026-11-30", "2.15.0"), ("2.18", "2026-11-30", "3.15.1"),
+                                 ("2.19", "2026-12-07", "3.9.2")):  # fmt: skip
+        run = _run("tensorflow", release, f"{release}.1", {})
+        run.date = date
+        run.environment = Environment("3.11.7", {"keras": keras}, [], {}, [], [])
+        write_result(run, folder / f"tensorflow-{release}.json")
+    table = runs_html(Matrix.load(folder))
+    assert "3.15.1 (of its run date, not of its release" in table, "2.18 ran before the rule"
+    assert "3.9.2 (" not in table and "2.15.0 (" not in table, "a run since the rule, and Keras 2 inside TensorFlow"
+
+
 def test_a_site_without_results_shows_no_strip(demo):
     demo.basic()
     site = build_site(demo.root)

@@ -200,6 +200,15 @@ def filter_html() -> str:
     )
 
 
+# From this date a run installs the libraries released in step with its framework (Keras, ExecuTorch)
+# as they were in the release's time; an older run had those of its own date.
+OF_ITS_TIME_SINCE = "2026-12-07"
+
+
+def _minor_key(minor: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in minor.split(".") if p.isdigit())
+
+
 def runs_html(matrix: Matrix) -> str:
     """Every run: the release, what it ran beside (Python, Keras, the other framework), the date,
     its status, the share of claim sides it could decide, and the libraries it left out."""
@@ -222,6 +231,8 @@ def runs_html(matrix: Matrix) -> str:
             )
             python = env.python if env else "–"
             keras = packages.get("keras", "–")
+            if side == "tensorflow" and run.date < OF_ITS_TIME_SINCE and _minor_key(run.requested) >= (2, 16):
+                keras += " (of its run date, not of its release's time)"
             rows.append(
                 f"<tr><td>{LABELS[side]} {run.requested}</td><td>{html.escape(got)}{html.escape(note)}</td>"
                 f"<td>{html.escape(python)}</td><td>{html.escape(keras)}</td>"
