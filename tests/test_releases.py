@@ -172,6 +172,17 @@ def test_the_runs_table_marks_a_keras_of_the_run_date_on_runs_older_than_the_rul
     assert "3.9.2 (" not in table and "2.15.0 (" not in table, "a run since the rule, and Keras 2 inside TensorFlow"
 
 
+def test_a_claim_whose_notebook_is_newer_than_the_run_is_not_tested_there_not_uncheckable(tmp_path):
+    folder = tmp_path / "version-matrix"
+    never = Reason("not-executed", "the run did not execute it")
+    side = SideResult(COULD_NOT_RUN, ("tf-check",), reason=never)
+    old = _run("tensorflow", "2.12", "2.12.1", {"demo-basic-claim": {"tensorflow": side}})
+    write_result(old, folder / "tensorflow-2.12.json")
+    matrix = Matrix.load(folder)
+    assert [m.outcome for m in matrix.marks("demo-basic-claim", "tensorflow", "demo/new.ipynb")] == ["untested"]
+    assert [m.outcome for m in matrix.marks("demo-basic-claim", "tensorflow", "demo/basic.ipynb")] == [COULD_NOT_RUN]
+
+
 def test_a_site_without_results_shows_no_strip(demo):
     demo.basic()
     site = build_site(demo.root)

@@ -79,7 +79,8 @@ class Matrix:
                 detail = f"the run's environment was not usable ({run.status})"
                 marks.append(Mark(run.requested, got, COULD_NOT_RUN, detail, run.date))
                 continue
-            if result is None:
+            if result is None or (notebook and run.notebooks and notebook not in run.notebooks):
+                # a claim (or its notebook) newer than the run: not tested there, not "could not run"
                 marks.append(Mark(run.requested, got, UNTESTED, None, run.date))
                 continue
             detail = result.error if result.outcome == FAILS else (result.reason.detail if result.reason else None)
