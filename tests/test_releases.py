@@ -106,6 +106,10 @@ def test_could_not_run_is_not_checkable_here_with_its_reason_in_words_never_a_fa
     assert "not checkable here on PyTorch 2.0: this release does not run here: it refuses Python 3.11" in text
     assert "litert_torch is not installed beside this release (not yet released" in text
     assert "fail" not in text
+    newer = Mark("2.7", "2.7.1", COULD_NOT_RUN, "cell 5: AttributeError: module 'torch' has no attribute 'xpu'",
+                 "2026-12-07", reason_kind="package-mismatch", package="torch")  # fmt: skip
+    words = release_verdicts(c, "pytorch", [newer])[0].note
+    assert words == "a library the evidence needs, installed here, needs a newer torch than this release"
 
 
 def _run(framework: str, release: str, version: str, claims: dict) -> RunResult:

@@ -23,7 +23,18 @@ from ..judging.results import (
     UNSUPPORTED_PYTHON,
 )
 from ..sources.registry import Claim, Era
-from ..vocabulary import COULD_NOT_RUN, FAILS, HOLDS, KERNEL_DIED, LABELS, NOT_EXECUTED, NOT_STARTED, TIMEOUT, VERDICT
+from ..vocabulary import (
+    ALL_FRAMEWORK_MODULES,
+    COULD_NOT_RUN,
+    FAILS,
+    HOLDS,
+    KERNEL_DIED,
+    LABELS,
+    NOT_EXECUTED,
+    NOT_STARTED,
+    TIMEOUT,
+    VERDICT,
+)
 from .releases import Mark, ranges
 
 
@@ -59,6 +70,8 @@ def not_checkable_words(mark: Mark) -> str:
     if kind == MISSING_PACKAGE:
         why = f" ({mark.left_out})" if mark.left_out else ""
         return f"{package or 'a library the evidence needs'} is not installed beside this release{why}"
+    if kind == PACKAGE_MISMATCH and package in ALL_FRAMEWORK_MODULES:
+        return f"a library the evidence needs, installed here, needs a newer {package} than this release"
     if kind == PACKAGE_MISMATCH:
         return f"{package or 'an evidence library'} installed here does not work with this release"
     if kind == EARLIER_CELL:
