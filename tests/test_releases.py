@@ -66,6 +66,24 @@ def test_an_era_in_the_middle_of_the_window_is_not_read_as_since(demo):
     text = sentence(c, {"tensorflow": verdicts, "pytorch": []})
     assert text.startswith("Holds on TensorFlow 2.14–2.15, 2.18–2.21; on TensorFlow 2.16–2.17 the verdict was nuanced")
     assert "since" not in text, "it held before the era too"
+    same = _claim(
+        demo,
+        verdict="nuanced",
+        history={
+            "tensorflow": [
+                {"releases": "2.12-2.15", "verdict": "holds", "cells": ["tf-check"], "because": ESTIMATOR.because},
+                {
+                    "releases": "2.16",
+                    "verdict": "nuanced",
+                    "cells": ["tf-check"],
+                    "because": "another wording of the warning",
+                },
+            ]
+        },
+    )
+    marks = _marks({"2.15": FAILS, "2.16": FAILS, "2.17": HOLDS})
+    text = sentence(same, {"tensorflow": release_verdicts(same, "tensorflow", marks), "pytorch": []})
+    assert "on TensorFlow 2.16 the verdict was nuanced too: another wording" in text, "the same verdict, another reason"
 
 
 def test_a_change_no_history_explains_is_refused_naming_claim_side_and_release(demo):

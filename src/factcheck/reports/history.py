@@ -168,7 +168,7 @@ def side_sentence(claim: Claim, side: str, verdicts: list[ReleaseVerdict]) -> st
             seen.append(v.era)
     for era in seen:
         releases = [v.release for v in verdicts if v.era == era and v.checkable]
-        was = VERDICT[era.verdict].label.lower()
+        was = VERDICT[era.verdict].label.lower() + (" too" if era.verdict == claim.verdict else "")
         parts.append(f"on {label} {', '.join(ranges(tested, set(releases)))} the verdict was {was}: {era.because}")
     reasons: dict[str, list[str]] = {}
     for v in verdicts:
