@@ -472,3 +472,18 @@ def test_a_library_that_installs_but_does_not_import_gives_way_to_its_newest_old
     assert run.ensure_imports(Pip(), ["onnx"], {"onnx": "onnx<=1.18.0"}) == []
     assert installed["onnx"] == "1.17.0"
     assert any("onnx 1.17.0: the newest older release that imports" in note for note in run.notes)
+
+
+def test_pip_running_out_of_disk_stops_the_run_instead_of_naming_libraries_left_out(tmp_path, monkeypatch):
+    import io
+    import subprocess
+
+    full = subprocess.CompletedProcess([], 1, "", "ERROR: Could not install packages due to an OSError: "
+                                                 "[Errno 28] No space left on device")  # fmt: skip
+    monkeypatch.setattr(pip.subprocess, "run", lambda *a, **k: full)
+    with pytest.raises(pip.DiskFullError, match="out of disk space"):
+        pip.Pip(tmp_path / "python", io.StringIO()).install(["keras-hub"], None)
+    other = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution found for keras-hub")
+    monkeypatch.setattr(pip.subprocess, "run", lambda *a, **k: other)
+    rc, _ = pip.Pip(tmp_path / "python", io.StringIO()).install(["keras-hub"], None)
+    assert rc == 1, "any other failure is the library's, recorded as before"

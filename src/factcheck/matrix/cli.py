@@ -19,6 +19,7 @@ from pathlib import Path
 from ..judging.results import read_result, stale_notebooks, write_result
 from . import CACHE, ENVS, OUT_DIR, ROOT, say
 from .discovery import FRAMEWORKS, fetch_json, plan
+from .pip import DiskFullError
 from .run import Run, notebook_state, reclassify
 
 
@@ -121,7 +122,11 @@ def _run_all(runs, out_dir: Path, pypi, args) -> int:
             continue
         run = Run(fw, minor, version, pypi, out_dir)
         before = read_result(target)
-        result = run.execute()
+        try:
+            result = run.execute()
+        except DiskFullError as exc:  # the machine's limit: the run's file stays as it was
+            say(run.name, f"stopped, nothing written: {exc}")
+            return 1
         write_result(result, target)
         _propose(before, result)
         say(run.name, f"{result.status}: {_counts(result)} in {result.wall['total']:.0f} s -> {target}")
@@ -195,7 +200,7 @@ def _refresh_all(runs, out_dir: Path, pypi, args) -> int:
         run = Run(fw, minor, version, pypi, out_dir)
         try:
             result = run.refresh(previous, stale)
-        except RuntimeError as exc:  # the run's file stays as it was
+        except (RuntimeError, DiskFullError) as exc:  # the run's file stays as it was
             say(run.name, f"not refreshed: {exc}")
             continue
         write_result(result, target)

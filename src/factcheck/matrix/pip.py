@@ -98,6 +98,11 @@ def key_line(output: str) -> str:
     return (tail[-1] if tail else "pip failed without a message")[:400]
 
 
+class DiskFullError(Exception):
+    """pip ran out of disk: the machine's limit, not the release's, so the run stops and writes
+    nothing (its committed result stays) instead of naming libraries as left out."""
+
+
 class Pip:
     """pip calls for one run: download into the wheelhouse, install from it offline."""
 
@@ -118,6 +123,8 @@ class Pip:
         out = proc.stdout + proc.stderr
         self.log.write("\n".join(x for x in out.splitlines() if "is ignored: it is neither" not in x) + "\n")
         self.log.flush()
+        if proc.returncode != 0 and "[Errno 28] No space left on device" in out:
+            raise DiskFullError(f"pip ran out of disk space ({free_gb():.1f} GB free now): {key_line(out)[:200]}")
         return proc.returncode, out
 
     def download(self, reqs: list[str], constraints: Path | None, dest: Path, timeout: float) -> tuple[int, str, list]:
