@@ -113,15 +113,16 @@ def test_a_stale_result_is_not_held_against_the_history(demo):
 
 def test_could_not_run_is_not_checkable_here_with_its_reason_in_words_never_a_failure(demo):
     c = _claim(demo, verdict="holds")
-    python = Mark("2.0", "2.0.1", COULD_NOT_RUN, "cell 9: RuntimeError: Python 3.11+ not yet supported", "2026-12-07",
-                  reason_kind="unsupported-python")  # fmt: skip
+    refused = "cell 9: RuntimeError: Python 3.11+ not yet supported for torch.compile"
+    python = Mark("2.0", "2.0.1", COULD_NOT_RUN, refused, "2026-12-07", reason_kind="unsupported-python")
     missing = Mark("2.1", "2.1.2", COULD_NOT_RUN, "cell 9: No module named 'litert_torch'", "2026-12-07",
                    reason_kind="missing-package", package="litert_torch",
                    left_out="not yet released: its first release (2024-05-14) came after the next minor")  # fmt: skip
     verdicts = release_verdicts(c, "pytorch", [python, missing, *_marks({"2.2": HOLDS})])
     assert [v.verdict for v in verdicts] == [None, None, "holds"] and problems(c, "pytorch", verdicts) == []
     text = sentence(c, {"tensorflow": [], "pytorch": verdicts})
-    assert "not checkable here on PyTorch 2.0: this release does not run here: it refuses Python 3.11" in text
+    assert "not checkable here on PyTorch 2.0: torch.compile in this release refuses Python 3.11" in text
+    assert "the release itself installs and runs here" in text
     assert "litert_torch is not installed beside this release (not yet released" in text
     assert "fail" not in text
     newer = Mark("2.7", "2.7.1", COULD_NOT_RUN, "cell 5: AttributeError: module 'torch' has no attribute 'xpu'",

@@ -99,8 +99,9 @@ class RunEnvironment:
         self.notes: list[str] = []
         self.asked: dict[str, str] = {}  # package -> a requirement the runner added, and why
         # The pinned release runs in the project's own environment (requirements.lock), so it
-        # agrees with the site's build; any other release gets evidence libraries of its time:
-        # none newer than those out before the framework's next minor release replaced it.
+        # agrees with the site's build; any other release gets the libraries released in step
+        # with its framework (RELEASED_IN_STEP) as they were before the next minor replaced it,
+        # and every other evidence library at the newest that works beside it (``of_its_time``).
         self.pinned_run = not newest and version == self.lock.get(canonical(self.spec["package"]))
         self._cutoff: str | None | bool = False  # not looked up yet
 

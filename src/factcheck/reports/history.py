@@ -12,6 +12,7 @@ its reason in words; it is never a verdict.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..judging.results import (
@@ -63,7 +64,12 @@ def not_checkable_words(mark: Mark) -> str:
     if mark.outcome != COULD_NOT_RUN:
         return "not tested"
     if kind == UNSUPPORTED_PYTHON:
-        return "this release does not run here: it refuses Python 3.11, the only Python the matrix has (it needs 3.10)"
+        what = re.search(r"not (?:yet )?supported (?:for|by|in) ([\w.]+)", mark.detail or "")
+        feature = f"{what.group(1)} in this release" if what else "a feature of this release the evidence uses"
+        return (
+            f"{feature} refuses Python 3.11, the only Python the matrix has (a user on Python 3.10 could run it);"
+            " the release itself installs and runs here"
+        )
     if kind == NOT_IN_RELEASE:
         what = (mark.detail or "").split(": ", 1)[-1]
         return f"what the claim is about is not in this release ({what})" if what else "not in this release"
