@@ -131,6 +131,18 @@ def test_could_not_run_is_not_checkable_here_with_its_reason_in_words_never_a_fa
     assert words == "a library the evidence needs, installed here, needs a newer torch than this release"
 
 
+def test_a_claim_whose_api_is_not_in_the_release_reads_what_arrived_when(demo):
+    c = _claim(demo, verdict="false")
+    own = "cell 36: keras.ops arrived with Keras 3 (TensorFlow 2.16); this is Keras 2.15.0"
+    knock = ("cell 36 (tf-gelu) raised ImportError: not in this release: keras.ops arrived with Keras 3 (TensorFlow"
+             " 2.16); this is Keras 2.15.0; then cell 38: NameError: name 'ops' is not defined")  # fmt: skip
+    marks = [Mark(r, f"{r}.1", COULD_NOT_RUN, d, "2026-12-07", reason_kind="not-in-release")
+             for r, d in (("2.14", own), ("2.15", knock))]  # fmt: skip
+    words = [v.note for v in release_verdicts(c, "tensorflow", marks)]
+    expected = "what the claim is about is not in this release (keras.ops arrived with Keras 3 (TensorFlow 2.16)"
+    assert all(w.startswith(expected) and "NameError" not in w for w in words), words
+
+
 def _run(framework: str, release: str, version: str, claims: dict) -> RunResult:
     return RunResult(
         kind="matrix", framework=framework, requested=release, got={framework: version}, date="2026-11-29",

@@ -71,7 +71,11 @@ def not_checkable_words(mark: Mark) -> str:
             " the release itself installs and runs here"
         )
     if kind == NOT_IN_RELEASE:
-        what = (mark.detail or "").split(": ", 1)[-1]
+        detail = (
+            mark.detail or ""
+        )  # "cell 36: <what>", or an earlier cell's "... not in this release: <what>; then ..."
+        said = re.search(r"not in this release: (.+?)(?:; then cell \d+:.*)?$", detail, re.S)
+        what = said.group(1) if said else detail.split(": ", 1)[-1]
         return f"what the claim is about is not in this release ({what})" if what else "not in this release"
     if kind == MISSING_PACKAGE:
         why = f" ({mark.left_out})" if mark.left_out else ""
