@@ -21,7 +21,7 @@ from ..vocabulary import (
 )
 
 
-def _release_key(minor: str) -> tuple[int, ...]:
+def release_key(minor: str) -> tuple[int, ...]:
     return tuple(int(p) for p in minor.split(".") if p.isdigit())
 
 
@@ -55,7 +55,7 @@ class Matrix:
                 if result.kind == "matrix" and result.framework in SIDE_OF_RUN:
                     runs[SIDE_OF_RUN[result.framework]].append(result)
         for side in runs:
-            runs[side].sort(key=lambda r: _release_key(r.requested))
+            runs[side].sort(key=lambda r: release_key(r.requested))
         return cls(runs)
 
     @property

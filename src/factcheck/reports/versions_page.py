@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from ..vocabulary import FRAMEWORK_IDS, LABELS, VERDICT
 from .history import ReleaseVerdict, sentence, since
-from .releases import Matrix, ranges
+from .releases import Matrix, ranges, release_key
 
 NOT_CHECKABLE = "not-checkable"
 UNTESTED = "untested"
@@ -205,10 +205,6 @@ def filter_html() -> str:
 OF_ITS_TIME_SINCE = "2026-12-07"
 
 
-def _minor_key(minor: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in minor.split(".") if p.isdigit())
-
-
 def runs_html(matrix: Matrix) -> str:
     """Every run: the release, what it ran beside (Python, Keras, the other framework), the date,
     its status, the share of claim sides it could decide, and the libraries it left out."""
@@ -231,7 +227,7 @@ def runs_html(matrix: Matrix) -> str:
             )
             python = env.python if env else "–"
             keras = packages.get("keras", "–")
-            if side == "tensorflow" and run.date < OF_ITS_TIME_SINCE and _minor_key(run.requested) >= (2, 16):
+            if side == "tensorflow" and run.date < OF_ITS_TIME_SINCE and release_key(run.requested) >= (2, 16):
                 keras += " (of its run date, not of its release's time)"
             rows.append(
                 f"<tr><td>{LABELS[side]} {run.requested}</td><td>{html.escape(got)}{html.escape(note)}</td>"
