@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from builders import build_site, claim
 from test_render import render_page
 
+from factcheck.errors import RegistryError
 from factcheck.judging.results import NotebookResult, Reason, RunResult, SideResult, write_result
 from factcheck.reports.history import problems, release_verdicts, sentence, since
 from factcheck.reports.releases import Mark, Matrix, ranges
@@ -19,6 +21,7 @@ from factcheck.sources.registry import Era, load_registry
 from factcheck.vocabulary import COULD_NOT_RUN, FAILS, HOLDS
 
 ESTIMATOR = Era("2.12", "2.15", "holds", "tf.estimator still shipped; TensorFlow 2.16 removed it")
+ESTIMATOR_ENTRY = {"because": ESTIMATOR.because, "fails_with": ["tf.estimator ships"]}  # the words _marks records
 
 
 def _claim(demo, verdict="outdated", history=None):
@@ -46,7 +49,7 @@ def test_consecutive_releases_read_as_ranges():
 
 def test_a_declared_history_is_verified_and_read_as_the_verdict_there(demo):
     c = _claim(demo, history={"tensorflow": [{"releases": "2.12-2.15", "verdict": "holds",
-                                              "because": ESTIMATOR.because, "cells": ["tf-check"]}]})  # fmt: skip
+                                              **ESTIMATOR_ENTRY, "cells": ["tf-check"]}]})  # fmt: skip
     marks = _marks({"2.12": FAILS, "2.15": FAILS, "2.16": HOLDS, "2.21": HOLDS})
     verdicts = release_verdicts(c, "tensorflow", marks)
     assert [v.verdict for v in verdicts] == ["holds", "holds", "outdated", "outdated"]
@@ -59,7 +62,8 @@ def test_a_declared_history_is_verified_and_read_as_the_verdict_there(demo):
 def test_an_era_in_the_middle_of_the_window_is_not_read_as_since(demo):
     c = _claim(demo, verdict="holds", history={"tensorflow": [{
         "releases": "2.16-2.17", "verdict": "nuanced", "cells": ["tf-check"],
-        "because": "the Keras of those releases did not average the replicas' gradients in fit"}]})  # fmt: skip
+        "because": "the Keras of those releases did not average the replicas' gradients in fit",
+        "fails_with": ["tf.estimator ships"]}]})  # fmt: skip
     marks = _marks({"2.14": HOLDS, "2.15": HOLDS, "2.16": FAILS, "2.17": FAILS, "2.18": HOLDS, "2.21": HOLDS})
     verdicts = release_verdicts(c, "tensorflow", marks)
     assert problems(c, "tensorflow", verdicts) == []
@@ -71,12 +75,13 @@ def test_an_era_in_the_middle_of_the_window_is_not_read_as_since(demo):
         verdict="nuanced",
         history={
             "tensorflow": [
-                {"releases": "2.12-2.15", "verdict": "holds", "cells": ["tf-check"], "because": ESTIMATOR.because},
+                {"releases": "2.12-2.15", "verdict": "holds", "cells": ["tf-check"], **ESTIMATOR_ENTRY},
                 {
                     "releases": "2.16",
                     "verdict": "nuanced",
                     "cells": ["tf-check"],
                     "because": "another wording of the warning",
+                    "fails_with": ["tf.estimator ships"],
                 },
             ]
         },
@@ -95,14 +100,34 @@ def test_a_change_no_history_explains_is_refused_naming_claim_side_and_release(d
 
 
 def test_a_declared_history_the_releases_do_not_show_is_refused(demo):
-    c = _claim(demo, history={"tensorflow": [{"releases": "2.12", "verdict": "holds", "because": ESTIMATOR.because}]})
+    c = _claim(demo, history={"tensorflow": [{"releases": "2.12", "verdict": "holds", **ESTIMATOR_ENTRY}]})
     verdicts = release_verdicts(c, "tensorflow", _marks({"2.12": HOLDS}))
     assert "but the evidence passes there" in problems(c, "tensorflow", verdicts)[0]
     # ... and a history that names its cells must fail at one of them.
-    c = _claim(demo, history={"tensorflow": [{"releases": "2.12", "verdict": "holds", "because": ESTIMATOR.because,
+    c = _claim(demo, history={"tensorflow": [{"releases": "2.12", "verdict": "holds", **ESTIMATOR_ENTRY,
                                               "cells": ["tf-check"]}]})  # fmt: skip
     verdicts = release_verdicts(c, "tensorflow", _marks({"2.12": FAILS}, tag="tf-other"))
     assert "a cell the history of 2.12 does not name" in problems(c, "tensorflow", verdicts)[0]
+
+
+def test_a_declared_history_that_fails_for_another_reason_is_refused(demo):
+    c = _claim(demo, history={"tensorflow": [{"releases": "2.12", "verdict": "holds", **ESTIMATOR_ENTRY,
+                                              "cells": ["tf-check"]}]})  # fmt: skip
+    marks = [replace(m, detail="NameError: name 'keras_hub' is not defined") for m in _marks({"2.12": FAILS})]
+    verdicts = release_verdicts(c, "tensorflow", marks)
+    (problem,) = problems(c, "tensorflow", verdicts)
+    assert problem.startswith("claim 'demo-basic-claim' (TensorFlow 2.12): fails on 2.12 with \"NameError")
+    assert "not the failure the history of 2.12 expects ('tf.estimator ships')" in problem
+    assert problems(c, "tensorflow", release_verdicts(c, "tensorflow", _marks({"2.12": FAILS}))) == []
+
+
+def test_a_declared_history_must_name_the_failure_it_expects(demo):
+    demo.basic()
+    entry = claim("demo-basic-claim", verdict="outdated")
+    entry["history"] = {"tensorflow": [{"releases": "2.12", "verdict": "holds", "because": ESTIMATOR.because}]}
+    demo.write_claims([entry])
+    with pytest.raises(RegistryError, match="fails_with"):
+        load_registry(demo.root / "claims", demo.root / "notebooks")
 
 
 def test_a_stale_result_is_not_held_against_the_history(demo):
@@ -155,7 +180,8 @@ def _run(framework: str, release: str, version: str, claims: dict) -> RunResult:
 
 def test_a_site_builds_its_strips_versions_table_and_claims_json_from_committed_results(demo):
     era = {"releases": "2.12", "verdict": "false", "cells": ["tf-check"],
-           "because": "eager execution was off by default in this made-up release"}  # fmt: skip
+           "because": "eager execution was off by default in this made-up release",
+           "fails_with": ["executing_eagerly"]}  # fmt: skip
     _claim(demo, verdict="holds", history={"tensorflow": [era]})
     (demo.root / "docs" / "versions.md").write_text("# Versions { #versions }\n\n<!-- version-matrix -->\n\n"
                                                     "<!-- version-runs -->\n")  # fmt: skip
@@ -242,9 +268,7 @@ def test_a_run_whose_outcomes_moved_proposes_entries_for_the_changes_log():
 def test_a_strip_draws_one_stripe_per_run_of_releases_in_the_same_state(demo):
     from factcheck.reports.versions_page import strip_html
 
-    c = _claim(
-        demo, history={"tensorflow": [{"releases": "2.12-2.13", "verdict": "holds", "because": ESTIMATOR.because}]}
-    )
+    c = _claim(demo, history={"tensorflow": [{"releases": "2.12-2.13", "verdict": "holds", **ESTIMATOR_ENTRY}]})
     tf = release_verdicts(c, "tensorflow", _marks({"2.12": FAILS, "2.13": FAILS, "2.14": HOLDS, "2.15": HOLDS}))
     torch = release_verdicts(c, "pytorch", _marks({"2.0": HOLDS, "2.1": HOLDS}))
     strips = strip_html(c, {"tensorflow": tf, "pytorch": torch}, "../versions/")

@@ -119,6 +119,13 @@ def release_verdicts(claim: Claim, side: str, marks: list[Mark]) -> list[Release
                     f"fails on {mark.release} at {mark.cell_tag!r}, a cell the history of {era.span} does not name"
                 )
                 out.append(ReleaseVerdict(mark, era.verdict, era, era.because, problem))
+            elif era.fails_with and not any(words in (mark.detail or "") for words in era.fails_with):
+                expected = " or ".join(repr(words) for words in era.fails_with)
+                problem = (
+                    f"fails on {mark.release} with {mark.detail!r}, not the failure the history of {era.span}"
+                    f" expects ({expected})"
+                )
+                out.append(ReleaseVerdict(mark, era.verdict, era, era.because, problem))
             else:
                 out.append(ReleaseVerdict(mark, era.verdict, era, era.because))
         elif mark.outcome == COULD_NOT_RUN:

@@ -63,6 +63,7 @@ class Era:
     verdict: str
     because: str
     cells: tuple[str, ...] = ()  # the side's cells that fail there; empty: any of them
+    fails_with: tuple[str, ...] = ()  # words of the expected failure; each release's must hold one
 
     def covers(self, release: str) -> bool:
         key = release_key(release)
@@ -306,6 +307,7 @@ def _history(path: Path, cid: str, raw: dict) -> dict[str, tuple[Era, ...]]:
                 entry["verdict"],
                 " ".join(entry["because"].split()),
                 tuple(entry.get("cells", ())),
+                tuple(entry.get("fails_with", ())),
             )
             if release_key(era.last) < release_key(era.first):
                 raise RegistryError(f"{where}[{i}].releases': {entry['releases']!r} runs backwards")
