@@ -154,6 +154,12 @@ def test_could_not_run_is_not_checkable_here_with_its_reason_in_words_never_a_fa
                  "2026-12-07", reason_kind="package-mismatch", package="torch")  # fmt: skip
     words = release_verdicts(c, "pytorch", [newer])[0].note
     assert words == "a library the evidence needs, installed here, needs a newer torch than this release"
+    keras2 = Mark("2.15", "2.15.1", COULD_NOT_RUN, "cell 10: ModuleNotFoundError: No module named 'keras_hub' that"
+                  " imports here (ImportError: cannot import name 'ops' from 'keras' (...))", "2026-12-07",
+                  reason_kind="package-mismatch", package="keras_hub")  # fmt: skip
+    words = release_verdicts(c, "tensorflow", [keras2])[0].note
+    assert words.startswith("keras_hub needs Keras 3 (it imports keras.ops)"), "the library's boundary, named"
+    assert "this release ships Keras 2" in words
 
 
 def test_a_claim_whose_api_is_not_in_the_release_reads_what_arrived_when(demo):

@@ -58,6 +58,10 @@ class ReleaseVerdict:
         return self.verdict is not None
 
 
+# keras.ops arrived with Keras 3: a library that imports it cannot load beside Keras 2.
+_NEEDS_KERAS_3 = re.compile(r"cannot import name 'ops' from 'keras'|module 'keras' has no attribute 'ops'")
+
+
 def not_checkable_words(mark: Mark) -> str:
     """Why a release could not be checked, in words a reader can act on."""
     kind, package = mark.reason_kind, mark.package
@@ -80,6 +84,11 @@ def not_checkable_words(mark: Mark) -> str:
     if kind == MISSING_PACKAGE:
         why = f" ({mark.left_out})" if mark.left_out else ""
         return f"{package or 'a library the evidence needs'} is not installed beside this release{why}"
+    if kind == PACKAGE_MISMATCH and _NEEDS_KERAS_3.search(mark.detail or ""):
+        return (
+            f"{package or 'a library the evidence needs'} needs Keras 3 (it imports keras.ops), and TensorFlow's"
+            " Keras became Keras 3 only in 2.16: this release ships Keras 2"
+        )
     if kind == PACKAGE_MISMATCH and package in ALL_FRAMEWORK_MODULES:
         return f"a library the evidence needs, installed here, needs a newer {package} than this release"
     if kind == PACKAGE_MISMATCH:
