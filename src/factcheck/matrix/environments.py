@@ -61,7 +61,9 @@ CORE_KEPT = ("torch", "torchvision", "tensorflow-cpu", "tensorflow", "keras", "n
 # Libraries released in step with a framework: a run takes the one of its release's time (see
 # ``of_its_time``). ExecuTorch 1.5 installs and imports beside torch 2.10-2.12 but its export
 # fails there ("tensor does not have a device"), a boundary of the library, not of torch.
-RELEASED_IN_STEP = {"tensorflow": ("keras",), "torch": ("executorch",)}
+# Transformers 5 installs beside torch 2.0-2.5 but refuses its models there ("requires PyTorch
+# >= 2.6"): the release is judged with the Transformers its users had.
+RELEASED_IN_STEP = {"tensorflow": ("keras",), "torch": ("executorch", "transformers")}
 CORE_ATTEMPTS = 8  # failed resolutions of the core before giving up
 
 
@@ -151,8 +153,8 @@ class RunEnvironment:
         """The requirement for an evidence library (or Keras) in this run, and why.
 
         The pinned run takes the lock's version. A library released in step with the framework
-        (``RELEASED_IN_STEP``: Keras, TensorFlow's own companion from 2.16; ExecuTorch, whose
-        newer releases install beside an older torch but fail inside it) is the one of the
+        (``RELEASED_IN_STEP``: Keras, TensorFlow's own companion from 2.16; ExecuTorch and
+        Transformers, whose newer releases install beside an older torch but fail inside it) is the one of the
         release's time: none newer than those out when the next minor release came (None: no
         release then). Every other library is the newest that installs
         beside the release, no newer than the lock; ``ensure_imports`` then trades one that does
