@@ -4,6 +4,7 @@ reclassifying, release discovery, pip's messages, the core environment (no real 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from builders import REPO, claim
@@ -487,3 +488,29 @@ def test_pip_running_out_of_disk_stops_the_run_instead_of_naming_libraries_left_
     monkeypatch.setattr(pip.subprocess, "run", lambda *a, **k: other)
     rc, _ = pip.Pip(tmp_path / "python", io.StringIO()).install(["keras-hub"], None)
     assert rc == 1, "any other failure is the library's, recorded as before"
+
+
+def test_a_library_that_does_not_install_beside_the_others_gives_way_to_its_newest_older_release_that_does(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    litert = _dated(("0.8.0", "2025-09-01"), ("0.9.1", "2026-01-10"), ("0.10.0", "2026-06-01"))
+    run = Run("torch", "2.10", "2.10.0", {"litert-torch": litert}, tmp_path)
+    asked = []
+
+    class Pip:
+        def download(self, reqs, constraints, dest, timeout):
+            return 0, "", []
+
+        def install(self, reqs, constraints, timeout=900, extra=()):
+            asked.append(reqs[0])
+            return (0, "") if reqs[0] == "litert-torch==0.9.1" else (1, "ResolutionImpossible")
+
+    tried = environments._wheel_version("litert-torch", [Path("litert_torch-0.10.0-py3-none-any.whl")])
+    assert tried == "0.10.0"
+    why = "litert-torch 0.10.0 depends on torchao>=0.17"
+    assert run.older_that_installs(Pip(), "litert-torch", tried, tmp_path / "c.txt", why) == "0.9.1"
+    assert asked == ["litert-torch==0.9.1"], "the newest older minor first"
+    assert any("litert-torch 0.9.1: the newest older release that installs" in n and "torchao" in n for n in run.notes)
+    none = Run("torch", "2.10", "2.10.0", {"litert-torch": _dated(("0.10.0", "2026-06-01"))}, tmp_path)
+    assert none.older_that_installs(Pip(), "litert-torch", "0.10.0", tmp_path / "c.txt", why) is None

@@ -67,6 +67,15 @@ RELEASED_IN_STEP = {"tensorflow": ("keras",), "torch": ("executorch", "transform
 CORE_ATTEMPTS = 8  # failed resolutions of the core before giving up
 
 
+def _wheel_version(lib: str, files: list[Path]) -> str | None:
+    """The version of ``lib`` among downloaded files (``name-version-...whl`` or an sdist)."""
+    for f in files:
+        name, _, rest = f.name.partition("-")
+        if canonical(name) == canonical(lib) and rest:
+            return rest.split("-")[0].removesuffix(".tar.gz").removesuffix(".zip")
+    return None
+
+
 class RunEnvironment:
     """What one run installs, and how: the release under test, the other framework beside it,
     the core, then each evidence library (run.py's ``Run`` executes and judges in it)."""
@@ -354,12 +363,36 @@ class RunEnvironment:
             for lib in list(fits):
                 rc, out = pip.install([reqs[lib]], constraints)
                 if rc != 0:
-                    left_out.append(LeftOut(lib, "does not install beside the libraries before it: " + key_line(out)))
-                    fits.remove(lib)
-                    continue
+                    tried = _wheel_version(lib, fetched[lib][2])
+                    traded = tried and self.older_that_installs(pip, lib, tried, constraints, key_line(out))
+                    if not traded:
+                        why = "does not install beside the libraries before it: " + key_line(out)
+                        left_out.append(LeftOut(lib, why))
+                        fits.remove(lib)
+                        continue
+                    reqs[lib] = f"{lib}=={traded}"
                 write_constraints(constraints, pip.freeze())
         left_out += self.ensure_imports(pip, fits, reqs)
         return left_out
+
+    def older_that_installs(self, pip: Pip, lib: str, tried: str, constraints: Path, why: str) -> str | None:
+        """The newest older minor release of ``lib`` that installs beside the libraries installed
+        before it (litert-torch 0.10 needs a newer torchao than the ExecuTorch of torch 2.10's
+        time brought), a few tries at most; the notes say which and why. None: none did."""
+        data = self.pypi.get(lib) or self._pypi(lib)
+        older = [v for v in sorted(newest_per_minor(releases(lib, data)).values(), key=_version_key, reverse=True)
+                 if _version_key(v) < _version_key(tried)][:IMPORT_TRIES]  # fmt: skip
+        for version in older:
+            rc, _out, files = pip.download([f"{lib}=={version}"], constraints, WHEELHOUSE, LIB_TIMEOUT_S)
+            self.used += [WHEELHOUSE / f.name for f in files]
+            if rc == 0 and pip.install([f"{lib}=={version}"], constraints)[0] == 0:
+                self.notes.append(
+                    f"{lib} {version}: the newest older release that installs beside the libraries before it"
+                    f" ({lib} {tried}: {why[:160]})"
+                )
+                self.asked[canonical(lib)] = f"{lib}=={version}: {tried} does not install beside the others here"
+                return version
+        return None
 
     def ensure_imports(self, pip: Pip, libs: list[str], reqs: dict[str, str]) -> list:
         """Each installed library must import beside this release: one that installs but does
