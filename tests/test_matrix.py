@@ -514,3 +514,27 @@ def test_a_library_that_does_not_install_beside_the_others_gives_way_to_its_newe
     assert any("litert-torch 0.9.1: the newest older release that installs" in n and "torchao" in n for n in run.notes)
     none = Run("torch", "2.10", "2.10.0", {"litert-torch": _dated(("0.10.0", "2026-06-01"))}, tmp_path)
     assert none.older_that_installs(Pip(), "litert-torch", "0.10.0", tmp_path / "c.txt", why) is None
+
+
+@pytest.mark.parametrize(("keras", "asked"), [("2.15.0", True), ("3.4.1", False)])
+def test_beside_keras_2_the_run_installs_kerasnlp_where_kerashub_cannot_load(tmp_path, monkeypatch, keras, asked):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    monkeypatch.setattr(environments, "import_error", lambda python, lib: None)
+    run = Run("tensorflow", "2.15", "2.15.1", {}, tmp_path)
+    run.env_dir.mkdir(parents=True)
+    installed: list[str] = []
+
+    class Pip:
+        def freeze(self):
+            return {"tensorflow-cpu": "2.15.1", "keras": keras, "numpy": "1.26.4"}
+
+        def download(self, reqs, constraints, dest, timeout):
+            return 0, "", []
+
+        def install(self, reqs, constraints, timeout=900, extra=()):
+            installed.extend(reqs)
+            return 0, ""
+
+    assert run.install_evidence(Pip(), log=None) == []
+    assert ("keras-nlp<0.13" in installed) is asked, "KerasNLP 0.12, the last to run on Keras 2, only there"
+    assert any(r.startswith("keras-hub") for r in installed), "KerasHub is still asked for (it may not load)"

@@ -116,6 +116,10 @@ EVIDENCE_LIBRARIES = (
     "onnxscript", "tf2onnx", "skorch", "scikeras", "scikit-learn", "gymnasium", "tensorboard",
     "threadpoolctl", "psutil", "jax",
 )  # fmt: skip
+# Evidence libraries a run installs only beside Keras 2 (tf.keras before TensorFlow 2.16), where
+# KerasHub, which needs Keras 3, cannot load: its predecessor KerasNLP, whose 0.12 was the last
+# release to run on Keras 2, stands in (the notebooks import it only there).
+KERAS_2_EVIDENCE = {"keras-nlp": "keras-nlp<0.13"}
 # This repository's own packages: never importable by a notebook run (run/sandbox.py), and an
 # attribute missing there is our defect, not a release's.
 OWN_MODULES = ("factcheck", "fwbench")

@@ -134,8 +134,8 @@ def inspect(python: Path) -> dict:
 
 # Import names of the evidence libraries whose distribution name differs.
 IMPORT_NAMES = {
-    "keras-hub": "keras_hub", "ai-edge-litert": "ai_edge_litert", "litert-torch": "litert_torch",
-    "scikit-learn": "sklearn", "onnxruntime": "onnxruntime",
+    "keras-hub": "keras_hub", "keras-nlp": "keras_nlp", "ai-edge-litert": "ai_edge_litert",
+    "litert-torch": "litert_torch", "scikit-learn": "sklearn", "onnxruntime": "onnxruntime",
 }  # fmt: skip
 
 

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from ..judging.results import Environment, LeftOut, PackageStatus
-from ..vocabulary import EVIDENCE_LIBRARIES
+from ..vocabulary import EVIDENCE_LIBRARIES, KERAS_2_EVIDENCE
 from . import ENVS, OUT_DIR, ROOT, WHEELHOUSE, say
 from .checks import check_environment, import_error, inspect, why_not_newest
 from .discovery import (
@@ -322,6 +322,11 @@ class RunEnvironment:
                 continue
             reqs[lib] = req
             self.asked.setdefault(canonical(lib), f"{req}: {why}")
+        keras = next((v for n, v in core.items() if canonical(n) == "keras"), None)
+        if keras and _version_key(keras) < _version_key("3"):
+            for lib, req in KERAS_2_EVIDENCE.items():
+                reqs[lib] = req
+                self.asked.setdefault(canonical(lib), f"{req}: KerasHub's predecessor, beside Keras {keras}")
         # Resolve and download in parallel (each against the frozen core only), into staging
         # folders so that two pips never write one file; then install one by one, offline.
         staging = self.env_dir / "staging"
