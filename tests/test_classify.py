@@ -314,6 +314,32 @@ def test_a_claims_own_failure_is_never_hidden_behind_an_unrelated_cells_missing_
     assert classify_side(nb, ["t"]).reason.kind == MISSING_PACKAGE
 
 
+def test_a_claims_own_assert_is_not_hidden_behind_a_shared_list_a_cell_without_its_package_appends_to():
+    # pytorch-paths on torch 2.6: the ExecuTorch cell lacks its package; the TorchScript cell also
+    # appends to RESULTS, but what fails is its own check of TorchScript's warning.
+    torchscript = (
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    scripted = torch.jit.script(model)\n"
+        "script_warnings = [w for w in caught if 'torch.jit.script' in str(w.message)]\n"
+        "RESULTS.append(row('TorchScript', scripted))\n"
+        "assert script_warnings, f'torch.jit.script does not warn in torch {torch.__version__}'\n"
+    )
+    table = "summary = list(RESULTS)\nworks = {r.capability for r in summary}\nassert 'on-device' in works\n"
+    nb = {
+        "cells": [
+            _cell("import torch, warnings\nRESULTS = []"),
+            _cell("import executorch\nRESULTS.append(row('ExecuTorch', executorch))", ["et"],
+                  ("ModuleNotFoundError", "No module named 'executorch'")),
+            _cell(torchscript, ["ts"], ("AssertionError", "torch.jit.script does not warn in torch 2.6.0")),
+            _cell(table, ["table"], ("AssertionError", "assert 'on-device' in works")),
+        ]
+    }  # fmt: skip
+    side = classify_side(nb, ["ts"])
+    assert (side.outcome, side.cell) == (FAILS, 3), "its own assert: the framework's answer"
+    table_side = classify_side(nb, ["table"])
+    assert table_side.reason.kind == MISSING_PACKAGE, "the table reads RESULTS: ExecuTorch's row is missing"
+
+
 def test_a_library_installed_for_a_newer_release_is_incompatible_not_missing():
     for evalue in (
         "BertModel requires PyTorch >= 2.6, but PyTorch was not found or an older version is installed",

@@ -314,3 +314,61 @@ def names_read(source: str) -> set[str]:
     except SyntaxError:
         return set()
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def failure_reads(source: str, error: str) -> set[str] | None:
+    """What the statement that failed depends on from outside its cell: the names it reads,
+    followed back through the statements of the cell before it that write them (a cell that
+    appends to a shared list and then asserts on its own warning does not depend on the list).
+    The statement is found from the error line: a bare ``assert``'s source, or the literal words
+    of an assert's or a raise's message. None when no statement matches (the caller then takes
+    every name the cell reads)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    text = error.split(": ", 1)[-1]
+
+    def pieces(node) -> list[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.JoinedStr):
+            return [v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+        if isinstance(node, ast.Call):
+            return [p for arg in node.args for p in pieces(arg)]
+        return []
+
+    def fails_here(node) -> bool:
+        if isinstance(node, ast.Assert) and node.msg is None:
+            return (ast.get_source_segment(source, node) or "\0") in text
+        words = (
+            pieces(node.msg)
+            if isinstance(node, ast.Assert)
+            else pieces(node.exc)
+            if isinstance(node, ast.Raise)
+            else []
+        )
+        words = [w.strip() for w in words if len(w.strip()) >= 8]
+        return bool(words) and all(w in text for w in words)
+
+    index = next(
+        (k for k, stmt in enumerate(tree.body) if any(fails_here(n) for n in ast.walk(stmt))),
+        None,
+    )
+    if index is None:
+        return None
+
+    def reads(stmt) -> set[str]:
+        return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+    def writes(stmt) -> set[str]:
+        stored = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        return stored | names_written(ast.get_source_segment(source, stmt) or "")
+
+    needed = reads(tree.body[index])
+    for stmt in reversed(tree.body[:index]):
+        if writes(stmt) & needed:
+            needed |= reads(stmt)
+    return needed

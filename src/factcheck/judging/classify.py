@@ -37,6 +37,7 @@ from .blame import (
     _tags,
     cell_error,
     error_line,
+    failure_reads,
     incompatible_library,
     is_missing_package,
     missing_module,
@@ -144,7 +145,9 @@ def classify_side(
     # behind an unrelated cell). An untagged cell that only lacks a name an earlier claim cell
     # failed to define (a cell recording that claim's figures) is that claim's consequence.
     setup_failed = [(j, e) for j, e in earlier if not _tags(cells[j]) and not _claim_consequence(j, e, cells)]
-    reads = names_read(_source(cells[i]))
+    reads = failure_reads(_source(cells[i]), line)
+    if reads is None:
+        reads = names_read(_source(cells[i]))
     lacking = [
         (j, e)
         for j, e in earlier
