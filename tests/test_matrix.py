@@ -538,3 +538,40 @@ def test_beside_keras_2_the_run_installs_kerasnlp_where_kerashub_cannot_load(tmp
     assert run.install_evidence(Pip(), log=None) == []
     assert ("keras-nlp<0.13" in installed) is asked, "KerasNLP 0.12, the last to run on Keras 2, only there"
     assert any(r.startswith("keras-hub") for r in installed), "KerasHub is still asked for (it may not load)"
+
+
+def test_a_library_of_its_time_that_does_not_fit_is_not_pulled_in_newer_by_another(tmp_path, monkeypatch):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    monkeypatch.setattr(environments, "import_error", lambda python, lib: None)
+    torch = [("2.9.1", "2025-11-12"), ("2.10.0", "2026-01-21"), ("2.14.1", "2026-10-20")]
+    transformers = [("4.57.6", "2026-01-10"), ("5.24.0", "2026-11-20")]
+    pypi = {
+        "torch": _dated(*torch),
+        "transformers": _dated(*transformers),
+        "executorch": _dated(("1.0.1", "2025-12-01")),
+    }
+    run = Run("torch", "2.9", "2.9.1", pypi, tmp_path)
+    run.env_dir.mkdir(parents=True)
+    order: list[str] = []
+    constraints_seen: list[str] = []
+
+    class Pip:
+        def freeze(self):
+            return {"torch": "2.9.1", "huggingface-hub": "1.2.0"}
+
+        def download(self, reqs, constraints, dest, timeout):
+            return 0, "", []
+
+        def install(self, reqs, constraints, timeout=900, extra=()):
+            if len(reqs) > 1:
+                return 1, "ResolutionImpossible"  # not all together: one by one
+            order.append(reqs[0])
+            constraints_seen.append(Path(constraints).read_text())
+            if reqs[0].startswith("transformers"):
+                return 1, "transformers 4.57.6 depends on huggingface-hub<1.0"
+            return 0, ""
+
+    left = run.install_evidence(Pip(), log=None)
+    assert order[0] == "transformers<=4.57.6", "the library of the release's time goes first"
+    assert any(item.package == "transformers" for item in left)
+    assert all("transformers<=4.57.6" in text for text in constraints_seen[1:]), "no later library pulls a newer one"

@@ -310,8 +310,19 @@ class RunEnvironment:
         left_out = []
         constraints = self.env_dir / "constraints.txt"
         core = pip.freeze()
-        write_constraints(constraints, core)
-        reqs = {}
+        reqs: dict[str, str] = {}
+
+        def constrain(pins: dict[str, str]) -> None:
+            """Freeze what is installed, and hold every library not (yet) installed to its own
+            requirement, so that no other library pulls in a newer one (litert-torch pulled the
+            newest Transformers into a torch 2.9 run where the one of its time did not fit)."""
+            write_constraints(constraints, pins)
+            installed = {canonical(n) for n in pins}
+            held = [r for lib, r in reqs.items() if canonical(lib) not in installed and ("<" in r or "==" in r)]
+            with constraints.open("a") as f:
+                f.writelines(f"{r}\n" for r in held)
+
+        constrain(core)
         in_core = {canonical(n) for n in core}
         for lib in EVIDENCE_LIBRARIES:
             if canonical(lib) in in_core:  # the core brought it (ipykernel needs psutil): it stays as it is
@@ -327,6 +338,7 @@ class RunEnvironment:
             for lib, req in KERAS_2_EVIDENCE.items():
                 reqs[lib] = req
                 self.asked.setdefault(canonical(lib), f"{req}: KerasHub's predecessor, beside Keras {keras}")
+        constrain(core)
         # Resolve and download in parallel (each against the frozen core only), into staging
         # folders so that two pips never write one file; then install one by one, offline.
         staging = self.env_dir / "staging"
@@ -359,6 +371,10 @@ class RunEnvironment:
         shutil.rmtree(staging, ignore_errors=True)
         if not fits:
             return left_out
+        # The libraries released in step with the framework first: theirs is the version that
+        # must hold, and the others fit around it.
+        in_step = RELEASED_IN_STEP.get(self.framework, ())
+        fits.sort(key=lambda lib: canonical(lib) not in in_step)
         # Usually every library that fits the core also fits beside the others: one install.
         rc, out = pip.install([reqs[lib] for lib in fits], constraints)
         if rc == 0:
@@ -376,7 +392,7 @@ class RunEnvironment:
                         fits.remove(lib)
                         continue
                     reqs[lib] = f"{lib}=={traded}"
-                write_constraints(constraints, pip.freeze())
+                constrain(pip.freeze())
         left_out += self.ensure_imports(pip, fits, reqs)
         return left_out
 
