@@ -499,6 +499,9 @@ def test_a_library_that_does_not_install_beside_the_others_gives_way_to_its_newe
     asked = []
 
     class Pip:
+        def freeze(self):
+            return {"torch": "2.10.0"}
+
         def download(self, reqs, constraints, dest, timeout):
             return 0, "", []
 
@@ -575,3 +578,51 @@ def test_a_library_of_its_time_that_does_not_fit_is_not_pulled_in_newer_by_anoth
     assert order[0] == "transformers<=4.57.6", "the library of the release's time goes first"
     assert any(item.package == "transformers" for item in left)
     assert all("transformers<=4.57.6" in text for text in constraints_seen[1:]), "no later library pulls a newer one"
+
+
+def test_a_nightly_that_shadows_the_pinned_tensorflow_breaks_the_environment_instead_of_passing_unseen():
+    from factcheck.judging.results import Check
+
+    said = [
+        Check("tensorflow", True, "tensorflow 2.21.0-dev20251110 keras 3.16.0.dev2026102704 tf.constant(1) + 1 == 2")
+    ]
+    dists = {"tensorflow": "2.21.0", "keras": "3.15.1", "keras-nightly": "3.16.0.dev2026102704", "tb-nightly": "2.21a0"}
+    check = environments.imports_as_installed(said, dists)
+    assert not check.ok
+    assert "tensorflow imports as 2.21.0-dev20251110, but tensorflow 2.21.0 is installed" in check.detail
+    assert "shadowed by keras-nightly, tb-nightly" in check.detail
+    fine = [Check("tensorflow", True, "tensorflow 2.15.1 keras 2.15.0 tf.constant(1) + 1 == 2")]
+    assert environments.imports_as_installed(fine, {"tensorflow-cpu": "2.15.1", "keras": "2.15.0"}).ok
+
+
+def test_failed_tries_leave_the_environment_as_it_was(tmp_path, monkeypatch):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    run = Run("torch", "2.6", "2.6.0", {"litert-torch": _dated(("0.8.0", "2025-09-01"), ("0.9.4", "2026-01-10"))},
+              tmp_path)  # fmt: skip
+    state = {"torch": "2.6.0", "keras": "3.15.1"}
+    calls = []
+
+    class Pip:
+        def freeze(self):
+            return dict(state)
+
+        def download(self, reqs, constraints, dest, timeout):
+            return 0, "", []
+
+        def install(self, reqs, constraints, timeout=900, extra=()):
+            calls.append(("install", reqs))
+            if reqs[0].startswith("litert-torch"):  # installs its nightly dependencies, then fails
+                state.update({"keras-nightly": "3.16.0.dev1", "keras": "3.16.0"})
+                return 1, "ResolutionImpossible"
+            state.update(dict(r.split("==") for r in reqs))
+            return 0, ""
+
+        def uninstall(self, names):
+            calls.append(("uninstall", names))
+            for n in names:
+                state.pop(n)
+            return 0, ""
+
+    assert run.older_that_installs(Pip(), "litert-torch", "0.10.0", tmp_path / "c.txt", "torchao") is None
+    assert state == {"torch": "2.6.0", "keras": "3.15.1"}, "what the tries added is gone, what they moved is back"
+    assert ("uninstall", ["keras-nightly"]) in calls and ("install", ["keras==3.15.1"]) in calls

@@ -17,13 +17,14 @@ library moves it, then checked.
 from __future__ import annotations
 
 import concurrent.futures
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from ..judging.results import Environment, LeftOut, PackageStatus
+from ..judging.results import Check, Environment, LeftOut, PackageStatus
 from ..vocabulary import EVIDENCE_LIBRARIES, KERAS_2_EVIDENCE
 from . import ENVS, OUT_DIR, ROOT, WHEELHOUSE, say
 from .checks import check_environment, import_error, inspect, why_not_newest
@@ -65,6 +66,28 @@ CORE_KEPT = ("torch", "torchvision", "tensorflow-cpu", "tensorflow", "keras", "n
 # >= 2.6"): the release is judged with the Transformers its users had.
 RELEASED_IN_STEP = {"tensorflow": ("keras",), "torch": ("executorch", "transformers")}
 CORE_ATTEMPTS = 8  # failed resolutions of the core before giving up
+
+
+def imports_as_installed(checks: list, dists: dict[str, str]) -> Check:
+    """TensorFlow and Keras import as the versions installed under their names: another
+    distribution that ships the same modules (a nightly) must not shadow them unseen."""
+    said = next((c.detail for c in checks if c.name == "tensorflow" and c.ok), "")
+    found = dict(re.findall(r"\b(tensorflow|keras) (\S+)", said))
+    versions = {canonical(n): v for n, v in dists.items()}
+    wrong = [
+        f"{module} imports as {got}, but {dist} {versions[dist]} is installed"
+        for module, got in found.items()
+        for dist in ({"tensorflow": ("tensorflow", "tensorflow-cpu"), "keras": ("keras",)}[module])
+        if dist in versions and versions[dist] != got
+    ]
+    if found and not wrong:
+        return Check("imports-as-installed", True, "tensorflow and keras import as installed")
+    if not found:
+        return Check("imports-as-installed", True, "not checked (the tensorflow check did not run)")
+    shadows = sorted(n for n in versions if "nightly" in n)
+    return Check(
+        "imports-as-installed", False, "; ".join(wrong) + (f" (shadowed by {', '.join(shadows)})" if shadows else "")
+    )
 
 
 def _wheel_version(lib: str, files: list[Path]) -> str | None:
@@ -396,6 +419,21 @@ class RunEnvironment:
         left_out += self.ensure_imports(pip, fits, reqs)
         return left_out
 
+    def restore(self, pip: Pip, before: dict[str, str]) -> None:
+        """Put the environment back as it was before a library's failed tries: what they added
+        goes, what they moved returns (a litert-torch try left nightly TensorFlow and Keras
+        packages behind in a torch 2.6 run, shadowing the pinned ones)."""
+        now = pip.freeze()
+        known = {canonical(n) for n in before}
+        added = [n for n in now if canonical(n) not in known]
+        if added:
+            pip.uninstall(added)
+        moved = [f"{n}=={v}" for n, v in before.items() if now.get(n) != v]
+        if moved:
+            pip.install(moved, None, extra=("--no-deps",))
+        if added or moved:
+            self.notes.append(f"after failed tries: {len(added)} packages they added removed, {len(moved)} moved back")
+
     def older_that_installs(self, pip: Pip, lib: str, tried: str, constraints: Path, why: str) -> str | None:
         """The newest older minor release of ``lib`` that installs beside the libraries installed
         before it (litert-torch 0.10 needs a newer torchao than the ExecuTorch of torch 2.10's
@@ -403,6 +441,7 @@ class RunEnvironment:
         data = self.pypi.get(lib) or self._pypi(lib)
         older = [v for v in sorted(newest_per_minor(releases(lib, data)).values(), key=_version_key, reverse=True)
                  if _version_key(v) < _version_key(tried)][:IMPORT_TRIES]  # fmt: skip
+        before = pip.freeze()
         for version in older:
             rc, _out, files = pip.download([f"{lib}=={version}"], constraints, WHEELHOUSE, LIB_TIMEOUT_S)
             self.used += [WHEELHOUSE / f.name for f in files]
@@ -413,6 +452,8 @@ class RunEnvironment:
                 )
                 self.asked[canonical(lib)] = f"{lib}=={version}: {tried} does not install beside the others here"
                 return version
+        if older:
+            self.restore(pip, before)
         return None
 
     def ensure_imports(self, pip: Pip, libs: list[str], reqs: dict[str, str]) -> list:
@@ -433,6 +474,7 @@ class RunEnvironment:
             installed = pip.freeze().get(lib) or next(
                 (v for n, v in pip.freeze().items() if canonical(n) == canonical(lib)), None
             )
+            before = pip.freeze()
             data = self.pypi.get(lib) or self._pypi(lib)
             minors = newest_per_minor(releases(lib, data))
             cap = self.lock.get(canonical(lib))
@@ -461,6 +503,8 @@ class RunEnvironment:
             else:
                 tried = ", ".join([*older, *newer]) or "no other release"
                 left_out.append(LeftOut(lib, f"installs but does not work here ({tried} tried): {error[:300]}"))
+                if older or newer:
+                    self.restore(pip, before)
         return left_out
 
     def new_venv(self, log) -> Pip:
@@ -537,6 +581,7 @@ class RunEnvironment:
             caps=machine_caps(),
             notes=self.notes,
         )
+        checks.append(imports_as_installed(checks, info["dists"]))
         for c in checks:
             self.say(f"check {c.name}: {'ok' if c.ok else 'BROKEN'}: {c.detail}")
         if not environment.ok:

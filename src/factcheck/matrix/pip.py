@@ -142,6 +142,9 @@ class Pip:
             args += ["-c", str(constraints)]
         return self._run(args + reqs, timeout)
 
+    def uninstall(self, names: list[str]) -> tuple[int, str]:
+        return self._run(["uninstall", "--yes", *names], 300)
+
     def freeze(self) -> dict[str, str]:
         rc, out = self._run(["freeze", "--all"], 120)
         pins = {}
