@@ -118,7 +118,7 @@ def classify_side(
     if (absent := not_in_release(err)) is not None:
         return cannot(NOT_IN_RELEASE, f"cell {i + 1}: {absent}", i + 1)
     if (python := unsupported_python(err)) is not None:
-        why = f"refused on Python {python}, the only Python the matrix has"
+        why = f"refused on Python {python}, on which the matrix runs every release"
         return cannot(UNSUPPORTED_PYTHON, f"cell {i + 1}: {line} ({why})", i + 1)
     if (library := incompatible_library(err)) is not None:
         why = " (installed, but it does not work with this release)"

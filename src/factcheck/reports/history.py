@@ -71,8 +71,8 @@ def not_checkable_words(mark: Mark) -> str:
         what = re.search(r"not (?:yet )?supported (?:for|by|in) ([\w.]+)", mark.detail or "")
         feature = f"{what.group(1)} in this release" if what else "a feature of this release the evidence uses"
         return (
-            f"{feature} refuses Python 3.11, the only Python the matrix has (a user on Python 3.10 could run it);"
-            " the release itself installs and runs here"
+            f"{feature} refuses Python 3.11, on which the matrix runs every release"
+            " (a user on Python 3.10 could run it); the release itself installs and runs here"
         )
     if kind == NOT_IN_RELEASE:
         detail = (
