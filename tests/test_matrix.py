@@ -536,10 +536,13 @@ def test_beside_keras_2_the_run_installs_kerasnlp_where_kerashub_cannot_load(tmp
 
         def install(self, reqs, constraints, timeout=900, extra=()):
             installed.extend(reqs)
+            held.append(Path(constraints).read_text())
             return 0, ""
 
+    held: list[str] = []
     assert run.install_evidence(Pip(), log=None) == []
     assert ("keras-nlp<0.13" in installed) is asked, "KerasNLP 0.12, the last to run on Keras 2, only there"
+    assert ("tensorflow-text==2.15.*" in held[0]) is asked, "its tensorflow-text: the one of this release"
     assert any(r.startswith("keras-hub") for r in installed), "KerasHub is still asked for (it may not load)"
 
 

@@ -334,6 +334,8 @@ class RunEnvironment:
         constraints = self.env_dir / "constraints.txt"
         core = pip.freeze()
         reqs: dict[str, str] = {}
+        keras = next((v for n, v in core.items() if canonical(n) == "keras"), None)
+        keras_2 = self.framework == "tensorflow" and keras is not None and _version_key(keras) < _version_key("3")
 
         def constrain(pins: dict[str, str]) -> None:
             """Freeze what is installed, and hold every library not (yet) installed to its own
@@ -342,6 +344,8 @@ class RunEnvironment:
             write_constraints(constraints, pins)
             installed = {canonical(n) for n in pins}
             held = [r for lib, r in reqs.items() if canonical(lib) not in installed and ("<" in r or "==" in r)]
+            if keras_2:  # KerasNLP's tensorflow-text: the one built for this release, not a search through all
+                held.append(f"tensorflow-text=={self.minor}.*")
             with constraints.open("a") as f:
                 f.writelines(f"{r}\n" for r in held)
 
@@ -356,8 +360,7 @@ class RunEnvironment:
                 continue
             reqs[lib] = req
             self.asked.setdefault(canonical(lib), f"{req}: {why}")
-        keras = next((v for n, v in core.items() if canonical(n) == "keras"), None)
-        if keras and _version_key(keras) < _version_key("3"):
+        if keras_2:
             for lib, req in KERAS_2_EVIDENCE.items():
                 reqs[lib] = req
                 self.asked.setdefault(canonical(lib), f"{req}: KerasHub's predecessor, beside Keras {keras}")
