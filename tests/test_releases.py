@@ -149,6 +149,13 @@ def test_could_not_run_is_not_checkable_here_with_its_reason_in_words_never_a_fa
     assert "not checkable here on PyTorch 2.0: torch.compile in this release refuses Python 3.11" in text
     assert "the release itself installs and runs here" in text
     assert "litert_torch is not installed beside this release (not yet released" in text
+    unreleased = "not yet released: no release before the next minor torch after 2.0 came out (2023-10-04)"
+    early = Mark("2.0", "2.0.1", COULD_NOT_RUN, "cell 16: No module named 'executorch'", "2026-12-07",
+                 reason_kind="missing-package", package="executorch", left_out=unreleased)  # fmt: skip
+    assert release_verdicts(c, "pytorch", [early])[0].note == (
+        "executorch did not exist yet in this release's time (its first release came after the next torch minor,"
+        " 2023-10-04)"
+    )
     assert "fail" not in text
     newer = Mark("2.7", "2.7.1", COULD_NOT_RUN, "cell 5: AttributeError: module 'torch' has no attribute 'xpu'",
                  "2026-12-07", reason_kind="package-mismatch", package="torch")  # fmt: skip

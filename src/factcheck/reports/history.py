@@ -82,6 +82,13 @@ def not_checkable_words(mark: Mark) -> str:
         what = said.group(1) if said else detail.split(": ", 1)[-1]
         return f"what the claim is about is not in this release ({what})" if what else "not in this release"
     if kind == MISSING_PACKAGE:
+        unreleased = re.match(r"not yet released: no release before the next minor (\S+) after \S+ came out \((.+)\)$",
+                              mark.left_out or "")  # fmt: skip
+        if unreleased:
+            return (
+                f"{package or 'a library the evidence needs'} did not exist yet in this release's time"
+                f" (its first release came after the next {unreleased.group(1)} minor, {unreleased.group(2)})"
+            )
         why = f" ({mark.left_out})" if mark.left_out else ""
         return f"{package or 'a library the evidence needs'} is not installed beside this release{why}"
     if kind == PACKAGE_MISMATCH and _NEEDS_KERAS_3.search(mark.detail or ""):
