@@ -120,6 +120,7 @@ EVIDENCE_LIBRARIES = (
 # KerasHub, which needs Keras 3, cannot load: its predecessor KerasNLP, whose 0.12 was the last
 # release to run on Keras 2, stands in (the notebooks import it only there).
 KERAS_2_EVIDENCE = {"keras-nlp": "keras-nlp<0.13"}
+KERAS_3_ONLY = ("keras-hub",)  # needs keras.ops: not even tried beside Keras 2
 # This repository's own packages: never importable by a notebook run (run/sandbox.py), and an
 # attribute missing there is our defect, not a release's.
 OWN_MODULES = ("factcheck", "fwbench")

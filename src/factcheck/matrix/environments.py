@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from ..judging.results import Check, Environment, LeftOut, PackageStatus
-from ..vocabulary import EVIDENCE_LIBRARIES, KERAS_2_EVIDENCE
+from ..vocabulary import EVIDENCE_LIBRARIES, KERAS_2_EVIDENCE, KERAS_3_ONLY
 from . import ENVS, OUT_DIR, ROOT, WHEELHOUSE, say
 from .checks import check_environment, import_error, inspect, why_not_newest
 from .discovery import (
@@ -353,6 +353,9 @@ class RunEnvironment:
         in_core = {canonical(n) for n in core}
         for lib in EVIDENCE_LIBRARIES:
             if canonical(lib) in in_core:  # the core brought it (ipykernel needs psutil): it stays as it is
+                continue
+            if keras_2 and lib in KERAS_3_ONLY:
+                left_out.append(LeftOut(lib, f"needs Keras 3 (it imports keras.ops); this release has Keras {keras}"))
                 continue
             req, why = self.of_its_time(lib)
             if req is None:
