@@ -11,7 +11,7 @@ from builders import REPO, claim
 from builders import sample_result as _result
 
 from factcheck.judging.classify import classify_claims
-from factcheck.judging.results import PACKAGE_MISMATCH, NotebookResult, read_result, validate, write_result
+from factcheck.judging.results import PACKAGE_MISMATCH, Check, NotebookResult, read_result, validate, write_result
 from factcheck.matrix import ENVS, ROOT, WHEELHOUSE, checks, cli, discovery, environments, pip, run
 from factcheck.matrix.run import Run
 from factcheck.run.cache import code_hash
@@ -447,6 +447,7 @@ def test_a_library_that_installs_but_does_not_import_gives_way_to_its_newest_old
     tmp_path, monkeypatch
 ):
     monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    monkeypatch.setattr(Run, "frameworks_intact", lambda self, pip: Check("imports-as-installed", True))
     run = Run("tensorflow", "2.16", "2.16.2", {"onnx": _dated(("1.16.2", "2024-05-01"), ("1.17.0", "2024-09-01"),
                                                               ("1.18.0", "2025-03-01"))}, tmp_path)  # fmt: skip
     installed = {"onnx": "1.18.0"}
@@ -494,6 +495,14 @@ def test_a_library_that_does_not_install_beside_the_others_gives_way_to_its_newe
     tmp_path, monkeypatch
 ):
     monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    shadowed = {"0.9.1"}  # this release brings a nightly TensorFlow: refused, the next older one taken
+    monkeypatch.setattr(
+        Run,
+        "frameworks_intact",
+        lambda self, pip: Check(
+            "imports-as-installed", not shadowed.pop() if shadowed else True, "tensorflow imports as 2.21.0-dev"
+        ),
+    )
     litert = _dated(("0.8.0", "2025-09-01"), ("0.9.1", "2026-01-10"), ("0.10.0", "2026-06-01"))
     run = Run("torch", "2.10", "2.10.0", {"litert-torch": litert}, tmp_path)
     asked = []
@@ -507,14 +516,15 @@ def test_a_library_that_does_not_install_beside_the_others_gives_way_to_its_newe
 
         def install(self, reqs, constraints, timeout=900, extra=()):
             asked.append(reqs[0])
-            return (0, "") if reqs[0] == "litert-torch==0.9.1" else (1, "ResolutionImpossible")
+            return (0, "") if reqs[0] in ("litert-torch==0.9.1", "litert-torch==0.8.0") else (1, "ResolutionImpossible")
 
     tried = environments._wheel_version("litert-torch", [Path("litert_torch-0.10.0-py3-none-any.whl")])
     assert tried == "0.10.0"
     why = "litert-torch 0.10.0 depends on torchao>=0.17"
-    assert run.older_that_installs(Pip(), "litert-torch", tried, tmp_path / "c.txt", why) == "0.9.1"
-    assert asked == ["litert-torch==0.9.1"], "the newest older minor first"
-    assert any("litert-torch 0.9.1: the newest older release that installs" in n and "torchao" in n for n in run.notes)
+    assert run.older_that_installs(Pip(), "litert-torch", tried, tmp_path / "c.txt", why) == "0.8.0"
+    assert asked == ["litert-torch==0.9.1", "litert-torch==0.8.0"], "newest older first; one that shadows TF refused"
+    note = next(n for n in run.notes if n.startswith("litert-torch 0.8.0: the newest older release that installs"))
+    assert "torchao" in note and "0.9.1: tensorflow imports as 2.21.0-dev" in note
     none = Run("torch", "2.10", "2.10.0", {"litert-torch": _dated(("0.10.0", "2026-06-01"))}, tmp_path)
     assert none.older_that_installs(Pip(), "litert-torch", "0.10.0", tmp_path / "c.txt", why) is None
 
@@ -585,7 +595,6 @@ def test_a_library_of_its_time_that_does_not_fit_is_not_pulled_in_newer_by_anoth
 
 
 def test_a_nightly_that_shadows_the_pinned_tensorflow_breaks_the_environment_instead_of_passing_unseen():
-    from factcheck.judging.results import Check
 
     said = [
         Check("tensorflow", True, "tensorflow 2.21.0-dev20251110 keras 3.16.0.dev2026102704 tf.constant(1) + 1 == 2")

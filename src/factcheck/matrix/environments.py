@@ -27,7 +27,7 @@ from pathlib import Path
 from ..judging.results import Check, Environment, LeftOut, PackageStatus
 from ..vocabulary import EVIDENCE_LIBRARIES, KERAS_2_EVIDENCE, KERAS_3_ONLY
 from . import ENVS, OUT_DIR, ROOT, WHEELHOUSE, say
-from .checks import check_environment, import_error, inspect, why_not_newest
+from .checks import CHECKS, check_environment, import_error, inspect, kernel_env, why_not_newest
 from .discovery import (
     FRAMEWORKS,
     OTHER,
@@ -425,6 +425,19 @@ class RunEnvironment:
         left_out += self.ensure_imports(pip, fits, reqs)
         return left_out
 
+    def frameworks_intact(self, pip: Pip) -> Check:
+        """After a library's install: TensorFlow and Keras still import as the versions installed
+        (litert-torch 0.8 brings nightly TensorFlow and Keras packages that shadow them)."""
+        try:
+            proc = subprocess.run(
+                [str(self.python), "-c", CHECKS["tensorflow"]],
+                capture_output=True, text=True, timeout=300, env=kernel_env(self.python),
+            )  # fmt: skip
+            said = Check("tensorflow", proc.returncode == 0, (proc.stdout.strip().splitlines() or [""])[-1])
+        except subprocess.TimeoutExpired:
+            said = Check("tensorflow", False, "no answer within 300 s")
+        return imports_as_installed([said], pip.freeze())
+
     def restore(self, pip: Pip, before: dict[str, str]) -> None:
         """Put the environment back as it was before a library's failed tries: what they added
         goes, what they moved returns (a litert-torch try left nightly TensorFlow and Keras
@@ -452,6 +465,10 @@ class RunEnvironment:
             rc, _out, files = pip.download([f"{lib}=={version}"], constraints, WHEELHOUSE, LIB_TIMEOUT_S)
             self.used += [WHEELHOUSE / f.name for f in files]
             if rc == 0 and pip.install([f"{lib}=={version}"], constraints)[0] == 0:
+                if not (intact := self.frameworks_intact(pip)).ok:
+                    why = f"{why}; {lib} {version}: {intact.detail}"
+                    self.restore(pip, before)
+                    continue
                 self.notes.append(
                     f"{lib} {version}: the newest older release that installs beside the libraries before it"
                     f" ({lib} {tried}: {why[:160]})"
@@ -495,6 +512,9 @@ class RunEnvironment:
                 rc, _out, files = pip.download([f"{lib}=={version}"], core_file, WHEELHOUSE, LIB_TIMEOUT_S)
                 self.used += [WHEELHOUSE / f.name for f in files]
                 if rc != 0 or pip.install([f"{lib}=={version}"], core_file)[0] != 0:
+                    continue
+                if import_error(self.python, lib) is None and not self.frameworks_intact(pip).ok:
+                    self.restore(pip, before)
                     continue
                 if import_error(self.python, lib) is None:
                     which = (
