@@ -513,10 +513,10 @@ class RunEnvironment:
                 self.used += [WHEELHOUSE / f.name for f in files]
                 if rc != 0 or pip.install([f"{lib}=={version}"], core_file)[0] != 0:
                     continue
-                if import_error(self.python, lib) is None and not self.frameworks_intact(pip).ok:
-                    self.restore(pip, before)
-                    continue
                 if import_error(self.python, lib) is None:
+                    if not self.frameworks_intact(pip).ok:  # it imports, but shadows TensorFlow or Keras
+                        self.restore(pip, before)
+                        continue
                     which = (
                         "the newest older" if _version_key(version) < _version_key(installed) else "the oldest newer"
                     )
