@@ -390,6 +390,18 @@ def test_core_requirements_hold_what_releases_need_but_do_not_declare(tmp_path, 
     assert not {"ipython<8.23", "numpy<2"} & set(new_tf.core_reqs("2.14.1"))
 
 
+def test_the_core_takes_the_pins_of_the_in_step_library_of_the_release_s_time(tmp_path, monkeypatch):
+    torch_26 = Run("torch", "2.6", "2.6.0", {}, tmp_path)
+    monkeypatch.setattr(torch_26, "_companion_reqs", lambda fw, version, pinned: [])
+    reqs = torch_26.core_reqs("2.21.0")
+    assert {"numpy==2.0.0", "pandas==2.2.2"} <= set(reqs)
+    assert "ExecuTorch 0.5.0" in torch_26.asked["numpy"] and "ExecuTorch 0.5.0" in torch_26.asked["pandas"]
+
+    torch_27 = Run("torch", "2.7", "2.7.1", {}, tmp_path)
+    monkeypatch.setattr(torch_27, "_companion_reqs", lambda fw, version, pinned: [])
+    assert not {"numpy==2.0.0", "pandas==2.2.2"} & set(torch_27.core_reqs("2.21.0"))
+
+
 def test_result_files_carry_no_machine_paths():
     env_path = f"{ENVS.resolve()}/tensorflow-2.12/lib/python3.11/site-packages/keras/__init__.py"
     line = f"ImportError: cannot import name 'ops' from 'keras' ({env_path})"

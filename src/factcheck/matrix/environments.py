@@ -55,6 +55,18 @@ UNDECLARED = {
     ],
 }
 
+# Core pins of a library released in step with one release (``RELEASED_IN_STEP``): the core
+# takes them, so the library of the release's time fits beside it. ExecuTorch 0.5.0, the one of
+# torch 2.6's time, pins numpy==2.0.0 and pandas==2.2.2 (its wheel's metadata); without them
+# the core's NumPy 2.4 leaves it out. (ExecuTorch 0.4.0, torch 2.5's, pins torch==2.5.0 and
+# numpy==1.23.2, which neither torch 2.5.1 nor TensorFlow 2.21's numpy>=1.26 allows.)
+IN_STEP_CORE = {
+    ("torch", "2.6"): [
+        ("numpy==2.0.0", "ExecuTorch 0.5.0, of torch 2.6's time, pins numpy==2.0.0"),
+        ("pandas==2.2.2", "ExecuTorch 0.5.0, of torch 2.6's time, pins pandas==2.2.2"),
+    ],
+}
+
 LIB_TIMEOUT_S = 240  # one evidence library's resolution and download
 IMPORT_TRIES = 4  # older minor releases tried for a library that installs but does not work here
 # Never moved when a library is traded for another release of it.
@@ -221,6 +233,10 @@ class RunEnvironment:
             reqs.append(f"{name}<={cap}" if cap else name)
             if cap:
                 self.asked.setdefault(canonical(name), f"{name}<={cap}: no newer than requirements.lock")
+        if not self.pinned_run and not self.newest:
+            for req, why in IN_STEP_CORE.get((self.framework, self.minor), []):
+                reqs.append(req)
+                self.asked[canonical(req.split("=")[0])] = f"{req}: {why}"
         for fw, version in ((self.framework, self.version), (self.other, other_version)):
             for below, req, why in UNDECLARED.get(fw, []):
                 if _version_key(version) < _version_key(below):
