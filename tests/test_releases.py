@@ -91,6 +91,18 @@ def test_an_era_in_the_middle_of_the_window_is_not_read_as_since(demo):
     assert "on TensorFlow 2.16 the verdict was nuanced too: another wording" in text, "the same verdict, another reason"
 
 
+def test_an_era_with_today_s_verdict_is_still_named_in_the_sentence(demo):
+    c = _claim(demo, verdict="holds", history={"tensorflow": [{
+        "releases": "2.12", "verdict": "holds", "cells": ["tf-check"],
+        "because": "TensorFlow 2.12 still aliased a converted NumPy array",
+        "fails_with": ["tf.estimator ships"]}]})  # fmt: skip
+    verdicts = release_verdicts(c, "tensorflow", _marks({"2.12": FAILS, "2.13": HOLDS, "2.21": HOLDS}))
+    assert problems(c, "tensorflow", verdicts) == []
+    text = sentence(c, {"tensorflow": verdicts, "pytorch": []})
+    assert "on TensorFlow 2.12 the verdict was holds too: TensorFlow 2.12 still aliased" in text, text
+    assert "every release checked:" not in text, "the era's reason would show nowhere"
+
+
 def test_a_change_no_history_explains_is_refused_naming_claim_side_and_release(demo):
     c = _claim(demo)
     verdicts = release_verdicts(c, "tensorflow", _marks({"2.12": FAILS, "2.13": HOLDS}))

@@ -220,7 +220,12 @@ def sentence(claim: Claim, verdicts_by_side: dict[str, list[ReleaseVerdict]]) ->
     sides = [s for s, verdicts in verdicts_by_side.items() if verdicts]
     if not sides:
         return "Not yet run on other releases."
-    clean = all(v.verdict == claim.verdict or v.mark.outcome == "untested" for s in sides for v in verdicts_by_side[s])
+    every = [v for s in sides for v in verdicts_by_side[s]]
+    # An era with today's verdict is still history (the same verdict, for a reason of its own):
+    # it is named, not folded into "on every release checked".
+    clean = all(v.verdict == claim.verdict or v.mark.outcome == "untested" for v in every) and not any(
+        v.era is not None and v.verdict is not None for v in every
+    )
     if clean:
         checked = {s: [v.release for v in verdicts_by_side[s] if v.checkable] for s in sides}
         spans = " and ".join(f"{LABELS[s]} {_span(releases)}" for s, releases in checked.items() if releases)
