@@ -172,7 +172,9 @@ def test_could_not_run_is_not_checkable_here_with_its_reason_in_words_never_a_fa
     newer = Mark("2.7", "2.7.1", COULD_NOT_RUN, "cell 5: AttributeError: module 'torch' has no attribute 'xpu'",
                  "2026-12-07", reason_kind="package-mismatch", package="torch")  # fmt: skip
     words = release_verdicts(c, "pytorch", [newer])[0].note
-    assert words == "a library the evidence needs, installed here, needs a newer torch than this release"
+    assert words == (
+        "a library the evidence needs, installed here, needs a newer torch than this release (it reads torch.xpu)"
+    ), "the name it wanted, so a reader can tell which release brought it"
     keras2 = Mark("2.15", "2.15.1", COULD_NOT_RUN, "cell 10: ModuleNotFoundError: No module named 'keras_hub' that"
                   " imports here (ImportError: cannot import name 'ops' from 'keras' (...))", "2026-12-07",
                   reason_kind="package-mismatch", package="keras_hub")  # fmt: skip

@@ -97,7 +97,12 @@ def not_checkable_words(mark: Mark) -> str:
             " Keras became Keras 3 only in 2.16: this release ships Keras 2"
         )
     if kind == PACKAGE_MISMATCH and package in ALL_FRAMEWORK_MODULES:
-        return f"a library the evidence needs, installed here, needs a newer {package} than this release"
+        # the name it wanted, where the error says (Keras 3.15's torch backend reads torch.float8_e4m3fn)
+        wanted = re.search(r"module '([\w.]+)' has no attribute '(\w+)'|cannot import name '(\w+)' from '([\w.]+)'",
+                           mark.detail or "")  # fmt: skip
+        name = (f" (it reads {wanted[1]}.{wanted[2]})" if wanted[1] else f" (it imports {wanted[4]}.{wanted[3]})"
+                ) if wanted else ""  # fmt: skip
+        return f"a library the evidence needs, installed here, needs a newer {package} than this release{name}"
     if kind == PACKAGE_MISMATCH:
         return f"{package or 'an evidence library'} installed here does not work with this release"
     if kind == EARLIER_CELL:
