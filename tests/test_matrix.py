@@ -541,6 +541,38 @@ def test_a_library_that_does_not_install_beside_the_others_gives_way_to_its_newe
     assert none.older_that_installs(Pip(), "litert-torch", "0.10.0", tmp_path / "c.txt", why) is None
 
 
+def test_undoing_a_failed_try_reinstalls_the_packages_whose_folders_the_removed_ones_shared(tmp_path, monkeypatch):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    run = Run("torch", "2.8", "2.8.0", {}, tmp_path)
+    site = run.env_dir / "lib" / "python3.11" / "site-packages"
+    files = {"keras-3.15.1": "keras/__init__.py", "keras_nightly-3.16.0.dev1": "keras/src/ops.py",
+             "torch-2.8.0": "torch/__init__.py", "fire-0.7.1": "fire/core.py"}  # fmt: skip
+    for dist, path in files.items():
+        (site / f"{dist}.dist-info").mkdir(parents=True)
+        (site / f"{dist}.dist-info" / "RECORD").write_text(f"{path},sha256=x,1\n{dist}.dist-info/RECORD,,\n")
+    before = {"keras": "3.15.1", "torch": "2.8.0"}
+    calls = []
+
+    class Pip:
+        def freeze(self):
+            return {**before, "keras-nightly": "3.16.0.dev1", "fire": "0.7.1"}
+
+        def uninstall(self, names):
+            calls.append(("uninstall", sorted(names)))
+            return 0, ""
+
+        def install(self, reqs, constraints, timeout=900, extra=()):
+            calls.append(("install", reqs, extra))
+            return 0, ""
+
+    run.restore(Pip(), before)
+    assert calls == [
+        ("uninstall", ["fire", "keras-nightly"]),
+        ("install", ["keras==3.15.1"], ("--no-deps", "--force-reinstall")),
+    ], "keras-nightly's removal takes keras/ files along; torch shares no folder with what went"
+    assert "1 whose folders they shared reinstalled (keras==3.15.1)" in run.notes[-1]
+
+
 @pytest.mark.parametrize(("keras", "asked"), [("2.15.0", True), ("3.4.1", False)])
 def test_beside_keras_2_the_run_installs_kerasnlp_where_kerashub_cannot_load(tmp_path, monkeypatch, keras, asked):
     monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")

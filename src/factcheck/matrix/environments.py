@@ -111,6 +111,26 @@ def _wheel_version(lib: str, files: list[Path]) -> str | None:
     return None
 
 
+def top_folders(env_dir: Path) -> dict[str, set[str]]:
+    """Each installed distribution (canonical name) and the top-level folders of site-packages
+    its files are in (from its RECORD), so a removal that takes another package's files along
+    can be seen. Empty when the environment has no site-packages yet."""
+    out: dict[str, set[str]] = {}
+    for record in env_dir.glob("lib/python*/site-packages/*.dist-info/RECORD"):
+        name = canonical(record.parent.name.removesuffix(".dist-info").rsplit("-", 1)[0])
+        folders = set()
+        for line in record.read_text(errors="replace").splitlines():
+            first = line.split(",", 1)[0].split("/", 1)
+            if (
+                len(first) == 2
+                and not first[0].endswith((".dist-info", ".data"))
+                and first[0] not in ("..", "__pycache__")
+            ):
+                folders.add(first[0])
+        out[name] = folders
+    return out
+
+
 class RunEnvironment:
     """What one run installs, and how: the release under test, the other framework beside it,
     the core, then each evidence library (run.py's ``Run`` executes and judges in it)."""
@@ -461,13 +481,27 @@ class RunEnvironment:
         now = pip.freeze()
         known = {canonical(n) for n in before}
         added = [n for n in now if canonical(n) not in known]
+        # A package installed over another's folder (keras-nightly writes keras/, ai-edge-tensorflow
+        # writes tensorflow/) takes that folder's files with it when removed: the packages of
+        # ``before`` that share a folder with one removed are reinstalled as they were (a torch
+        # 2.8 run's Keras 3.15.1 and TensorFlow 2.21.0 were left without their __init__ files).
+        tops = top_folders(self.env_dir)
+        gone = set().union(*(tops.get(canonical(n), set()) for n in added)) if added else set()
         if added:
             pip.uninstall(added)
         moved = [f"{n}=={v}" for n, v in before.items() if now.get(n) != v]
         if moved:
             pip.install(moved, None, extra=("--no-deps",))
+        hit = [
+            f"{n}=={v}" for n, v in before.items() if tops.get(canonical(n), set()) & gone and f"{n}=={v}" not in moved
+        ]
+        if hit:
+            pip.install(hit, None, extra=("--no-deps", "--force-reinstall"))
         if added or moved:
-            self.notes.append(f"after failed tries: {len(added)} packages they added removed, {len(moved)} moved back")
+            self.notes.append(
+                f"after failed tries: {len(added)} packages they added removed, {len(moved)} moved back"
+                + (f", {len(hit)} whose folders they shared reinstalled ({', '.join(hit)})" if hit else "")
+            )
 
     def older_that_installs(self, pip: Pip, lib: str, tried: str, constraints: Path, why: str) -> str | None:
         """The newest older minor release of ``lib`` that installs beside the libraries installed
