@@ -230,6 +230,14 @@ def test_newest_patch_of_each_minor_with_python_311_wheels():
     assert discovery.newest_per_minor(found, (2, 0)) == {"2.0": "2.0.1", "2.1": "2.1.2", "2.2": "2.2.0"}
 
 
+def test_a_minor_runs_on_the_patch_its_in_step_library_requires_where_one_is_named(monkeypatch):
+    torch = _pypi("2.3.1", "2.4.0", "2.4.1", "2.5.1")
+    monkeypatch.setattr(discovery, "FRAMEWORKS", {"torch": {**discovery.FRAMEWORKS["torch"], "first": (2, 3)}})
+    runs = discovery.plan({"torch": torch})
+    assert runs == [("torch", "2.3", "2.3.1"), ("torch", "2.4", "2.4.0"), ("torch", "2.5", "2.5.1")]
+    assert "ExecuTorch 0.3.0" in discovery.IN_STEP_PATCH[("torch", "2.4")][1]
+
+
 PIP_CONFLICT = """\
 Collecting litert-torch<=0.10.0
 ERROR: Cannot install litert-torch==0.10.0 and torch==2.15.0 because these package versions have conflicts.

@@ -89,13 +89,26 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+# Minor releases run on another patch than the newest: the one the library released in step
+# with the framework in that release's time requires (its wheel's metadata), so it installs.
+# ExecuTorch 0.4.0 (torch 2.5) pins torch==2.5.0 too, but also numpy==1.23.2 on Python 3.11,
+# which TensorFlow 2.21 (numpy>=1.26) excludes: torch 2.5 keeps its newest patch, without it.
+IN_STEP_PATCH = {
+    ("torch", "2.4"): ("2.4.0", "the patch ExecuTorch 0.3.0, of torch 2.4's time, requires (torch==2.4.0)"),
+    ("torch", "2.7"): ("2.7.0", "the patch ExecuTorch 0.6.0, of torch 2.7's time, requires (torch==2.7.0)"),
+}
+
+
 def plan(cache: dict | None = None) -> list[tuple[str, str, str]]:
-    """Every run of the matrix: (framework, minor, newest patch), torch then TensorFlow, oldest first."""
+    """Every run of the matrix: (framework, minor, version), torch then TensorFlow, oldest first;
+    the version is the newest patch, or the one ``IN_STEP_PATCH`` names."""
     runs = []
     for fw, spec in FRAMEWORKS.items():
         data = (cache or {}).get(spec["package"])
-        for minor, version in newest_per_minor(releases(spec["package"], data), spec["first"]).items():
-            runs.append((fw, minor, version))
+        known = releases(spec["package"], data)
+        for minor, version in newest_per_minor(known, spec["first"]).items():
+            patch = IN_STEP_PATCH.get((fw, minor), (version,))[0]
+            runs.append((fw, minor, patch if patch in known else version))
     return runs
 
 

@@ -30,6 +30,7 @@ from . import ENVS, OUT_DIR, ROOT, WHEELHOUSE, say
 from .checks import CHECKS, check_environment, import_error, inspect, kernel_env, why_not_newest
 from .discovery import (
     FRAMEWORKS,
+    IN_STEP_PATCH,
     OTHER,
     _version_key,
     canonical,
@@ -611,7 +612,8 @@ class RunEnvironment:
             reason = ""
             if got and newest and got != newest:
                 if package == self.spec["package"]:
-                    extra = f"the release under test ({self.minor}, its newest patch)"
+                    patch = IN_STEP_PATCH.get((self.framework, self.minor))
+                    extra = f"the release under test ({self.minor}, {patch[1] if patch else 'its newest patch'})"
                 elif package == self.other_spec["package"]:
                     extra = other.get("reason", "")
                     extra = f"held at {extra}" if extra else ""
