@@ -154,6 +154,12 @@ def test_refresh_touches_only_runs_whose_notebooks_changed(tmp_path, fake_runner
     assert fake_runner.ran == [], "a refresh never starts a whole run"
     assert read_result(out / "torch-2.2.json").wall["refresh"] == 1.0
 
+    refreshed.clear()
+    monkeypatch.setattr(FakeRun, "refresh", lambda self, previous, stale, again=(): refreshed.append(
+        (self.name, stale, again)) or refresh(self, previous, stale))  # fmt: skip
+    assert cli.main(["--out-dir", str(out), "--refresh", "--notebook", "performance/benchmark.ipynb"]) == 0
+    assert ("torch-2.1", [], ["performance/benchmark.ipynb"]) in refreshed, "a current run re-executes one asked for"
+
     def broken(self, previous, stale):
         raise RuntimeError("the recorded packages do not install again: no matching distribution")
 

@@ -67,6 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="re-execute only the notebooks changed since each existing run, with the run's recorded packages",
     )
+    parser.add_argument(
+        "--notebook",
+        action="append",
+        default=[],
+        metavar="REL",
+        help="with --refresh: re-execute this notebook too, though unchanged (a measurement that shared the"
+        " machine with another run); repeatable",
+    )
     args = parser.parse_args(argv)
 
     out_dir = Path(args.out_dir)
@@ -194,18 +202,19 @@ def _refresh_all(runs, out_dir: Path, pypi, args) -> int:
             say(f"{fw}-{minor}", "no complete run to refresh: `make matrix` makes one")
             continue
         stale = stale_notebooks(previous, hashes)
-        if not stale:
+        again = [rel for rel in args.notebook if rel in previous.notebooks and rel not in stale]
+        if not stale and not again:
             say(f"{fw}-{minor}", "current: every notebook is the one that ran")
             continue
         run = Run(fw, minor, version, pypi, out_dir)
         try:
-            result = run.refresh(previous, stale)
+            result = run.refresh(previous, stale, again) if again else run.refresh(previous, stale)
         except (RuntimeError, DiskFullError) as exc:  # the run's file stays as it was
             say(run.name, f"not refreshed: {exc}")
             continue
         write_result(result, target)
         _propose(previous, result)
-        say(run.name, f"refreshed {len(stale)} notebooks: {_counts(result)} in {result.wall['refresh']:.0f} s")
+        say(run.name, f"refreshed {len(stale + again)} notebooks: {_counts(result)} in {result.wall['refresh']:.0f} s")
         done += 1
         if args.max_runs and done >= args.max_runs:
             break

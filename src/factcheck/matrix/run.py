@@ -124,8 +124,9 @@ class Run(RunEnvironment):
             result.machine["install_error"] = broken
         return result
 
-    def refresh(self, previous: RunResult, stale: list[str]) -> RunResult:
-        """Re-execute only the ``stale`` notebooks (changed since ``previous`` ran) in the
+    def refresh(self, previous: RunResult, stale: list[str], again: list[str] = ()) -> RunResult:
+        """Re-execute only the ``stale`` notebooks (changed since ``previous`` ran; ``again``:
+        unchanged ones asked for again, a measurement that shared the machine) in the
         environment ``previous`` recorded, reinstalled package for package without resolving,
         then judge every claim again: the other notebooks keep their recorded errors. A notebook
         edit then costs minutes per run, not a whole new matrix, and the packages stay the
@@ -162,6 +163,7 @@ class Run(RunEnvironment):
                 install_s = time.monotonic() - t0
                 t0 = time.monotonic()
                 fresh, executed = {}, {}
+                stale = [*stale, *again]
                 self.run_notebooks(stale, hashes, fresh, executed)
                 missing = [rel for rel in stale if rel not in fresh]
                 if missing:
@@ -169,9 +171,14 @@ class Run(RunEnvironment):
             finally:
                 shutil.rmtree(self.env_dir, ignore_errors=True)
                 prune_wheelhouse(self.used, self.lock)
+        changed = [rel for rel in stale if rel not in again]
+        which = ", ".join(
+            ([f"{len(changed)} changed since the run ({', '.join(changed)})"] if changed else [])
+            + ([f"{len(again)} asked for again though unchanged ({', '.join(again)})"] if again else [])
+        )
         note = (
-            f"re-executed {len(stale)} notebook(s) changed since the run ({', '.join(stale)}) with the "
-            f"recorded packages reinstalled ({install_s:.0f} s to install, {time.monotonic() - t0:.0f} s to execute)"
+            f"re-executed {len(stale)} notebook(s), {which}, with the recorded packages reinstalled"
+            f" ({install_s:.0f} s to install, {time.monotonic() - t0:.0f} s to execute)"
         )
         merged = merge_refresh(previous, fresh, executed, registry, sources, dt.date.today().isoformat(), note)
         merged.wall["refresh"] = round(time.monotonic() - started, 1)
