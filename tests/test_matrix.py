@@ -4,6 +4,7 @@ reclassifying, release discovery, pip's messages, the core environment (no real 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -664,6 +665,51 @@ def test_a_nightly_that_shadows_the_pinned_tensorflow_breaks_the_environment_ins
     assert "shadowed by keras-nightly, tb-nightly" in check.detail
     fine = [Check("tensorflow", True, "tensorflow 2.15.1 keras 2.15.0 tf.constant(1) + 1 == 2")]
     assert environments.imports_as_installed(fine, {"tensorflow-cpu": "2.15.1", "keras": "2.15.0"}).ok
+
+
+def test_libraries_that_together_shadow_the_frameworks_are_undone_and_the_culprit_left_out(tmp_path, monkeypatch):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    monkeypatch.setattr(environments, "import_error", lambda python, lib: None)
+    pypi = {
+        "torch": _dated(("2.7.0", "2025-04-23"), ("2.8.0", "2025-08-06")),
+        "executorch": _dated(("0.6.0", "2025-04-25")),
+        "transformers": _dated(("4.51.0", "2025-04-05")),
+    }
+    run = Run("torch", "2.7", "2.7.0", pypi, tmp_path)
+    run.env_dir.mkdir(parents=True)
+    monkeypatch.setattr(environments, "EVIDENCE_LIBRARIES", ("executorch", "litert-torch"))
+    state = {"torch": "2.7.0", "keras": "3.15.1"}
+    folders = {"torch": {"torch"}, "keras": {"keras"}, "keras-nightly": {"keras"}, "executorch": {"executorch"},
+               "litert-torch": {"litert_torch"}}  # fmt: skip
+    monkeypatch.setattr(environments, "top_folders", lambda env_dir: {n: folders[n] for n in state})
+    monkeypatch.setattr(Run, "frameworks_intact", lambda self, pip: Check(
+        "imports-as-installed", "keras-nightly" not in state, "keras imports as 3.16.0.dev1"))  # fmt: skip
+
+    class Pip:
+        def freeze(self):
+            return dict(state)
+
+        def download(self, reqs, constraints, dest, timeout):
+            return 0, "", []
+
+        def install(self, reqs, constraints, timeout=900, extra=()):
+            for req in reqs:
+                name = re.split("[<=]", req)[0]
+                state[name] = req.split("==")[1] if "==" in req else "1.0"
+                if name == "litert-torch":  # the resolver reached back to a release with nightly deps
+                    state["keras-nightly"] = "3.16.0.dev1"
+            return 0, ""
+
+        def uninstall(self, names):
+            for n in names:
+                state.pop(n)
+            return 0, ""
+
+    left = run.install_evidence(Pip(), log=None)
+    assert "keras-nightly" not in state and state["keras"] == "3.15.1", "the frameworks import as installed"
+    assert "executorch" in state, "the library that does not shadow anything stays"
+    (out,) = [item for item in left if item.package == "litert-torch"]
+    assert "shadow the frameworks here: keras imports as 3.16.0.dev1" in out.reason
 
 
 def test_failed_tries_leave_the_environment_as_it_was(tmp_path, monkeypatch):

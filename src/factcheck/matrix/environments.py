@@ -442,13 +442,25 @@ class RunEnvironment:
         in_step = RELEASED_IN_STEP.get(self.framework, ())
         fits.sort(key=lambda lib: canonical(lib) not in in_step)
         # Usually every library that fits the core also fits beside the others: one install.
+        # Together they may still shadow the frameworks (executorch 0.6.0 holds torchao at 0.10,
+        # so the resolver reaches back to litert-torch 0.8, which brings nightly TensorFlow and
+        # Keras): then undone, and one by one, each checked.
+        start = pip.freeze()
         rc, out = pip.install([reqs[lib] for lib in fits], constraints)
+        if rc == 0 and (shadow := self.shadowed(pip, start)) is not None:
+            self.say(f"  together they shadow the frameworks ({shadow[:120]}): undone")
+            self.restore(pip, start)
+            rc = 1
         if rc == 0:
             self.say(f"  installed {len(fits)} evidence libraries together")
         else:
             self.say("  the libraries do not install together: one by one, each frozen before the next")
             for lib in list(fits):
+                before = pip.freeze()
                 rc, out = pip.install([reqs[lib]], constraints)
+                if rc == 0 and (shadow := self.shadowed(pip, before)) is not None:
+                    self.restore(pip, before)
+                    rc, out = 1, f"{lib} brings packages that shadow the frameworks here: {shadow}"
                 if rc != 0:
                     tried = _wheel_version(lib, fetched[lib][2])
                     traded = tried and self.older_that_installs(pip, lib, tried, constraints, key_line(out))
@@ -461,6 +473,21 @@ class RunEnvironment:
                 constrain(pip.freeze())
         left_out += self.ensure_imports(pip, fits, reqs)
         return left_out
+
+    def shadowed(self, pip: Pip, before: dict[str, str]) -> str | None:
+        """After an install: what shadows the frameworks, in words, or None. Checked by importing
+        them only when a package it added or moved writes into a folder that a package of
+        ``before`` owns (keras-nightly into keras/, ai-edge-tensorflow into tensorflow/)."""
+        now = pip.freeze()
+        changed = {canonical(n) for n, v in now.items() if before.get(n) != v}
+        if not changed:
+            return None
+        tops = top_folders(self.env_dir)
+        owned = set().union(*(tops.get(canonical(n), set()) for n in before if canonical(n) not in changed))
+        if not any(tops.get(n, set()) & owned for n in changed):
+            return None
+        intact = self.frameworks_intact(pip)
+        return None if intact.ok else intact.detail
 
     def frameworks_intact(self, pip: Pip) -> Check:
         """After a library's install: TensorFlow and Keras still import as the versions installed
