@@ -175,6 +175,12 @@ def test_could_not_run_is_not_checkable_here_with_its_reason_in_words_never_a_fa
     assert words == (
         "a library the evidence needs, installed here, needs a newer torch than this release (it reads torch.xpu)"
     ), "the name it wanted, so a reader can tell which release brought it"
+    older_api = Mark("2.4", "2.4.0", COULD_NOT_RUN, "cell 16: ImportError: cannot import name"
+                     " 'to_edge_transform_and_lower' from 'executorch.exir' ($VENV/...)", "2026-12-07",
+                     reason_kind="missing-package", package="executorch")  # fmt: skip
+    words = release_verdicts(c, "pytorch", [older_api])[0].note
+    assert words.startswith("executorch installed here lacks executorch.exir.to_edge_transform_and_lower"), words
+    assert "not installed" not in words and "a limit of our evidence" in words
     keras2 = Mark("2.15", "2.15.1", COULD_NOT_RUN, "cell 10: ModuleNotFoundError: No module named 'keras_hub' that"
                   " imports here (ImportError: cannot import name 'ops' from 'keras' (...))", "2026-12-07",
                   reason_kind="package-mismatch", package="keras_hub")  # fmt: skip

@@ -89,6 +89,13 @@ def not_checkable_words(mark: Mark) -> str:
                 f"{package or 'a library the evidence needs'} did not exist yet in this release's time"
                 f" (its first release came after the next {unreleased.group(1)} minor, {unreleased.group(2)})"
             )
+        lacks = re.search(r"cannot import name '(\w+)' from '([\w.]+)'", mark.detail or "")
+        if lacks and package and lacks.group(2).split(".")[0] == package and not mark.left_out:
+            # installed, but older than the API our cell calls: our evidence's limit, named as such
+            return (
+                f"{package} installed here lacks {lacks.group(2)}.{lacks.group(1)}, which our cell calls (a later"
+                f" {package} release brought it): a limit of our evidence, not of this release"
+            )
         why = f" ({mark.left_out})" if mark.left_out else ""
         return f"{package or 'a library the evidence needs'} is not installed beside this release{why}"
     if kind == PACKAGE_MISMATCH and _NEEDS_KERAS_3.search(mark.detail or ""):
@@ -193,7 +200,7 @@ def side_sentence(claim: Claim, side: str, verdicts: list[ReleaseVerdict]) -> st
     first = since(claim, verdicts)
     checked = [v for v in verdicts if v.checkable]
     if checked and all(v.verdict == claim.verdict for v in checked):
-        parts = [f"on every {label} release checked ({_span([v.release for v in checked])})"]
+        parts = [f"on every {label} release checked ({', '.join(ranges(tested, {v.release for v in checked}))})"]
     elif first:
         # "since 2.18" alone would say it did not hold before an era in the middle of the window
         spans = ranges(tested, {v.release for v in checked if v.verdict == claim.verdict})
