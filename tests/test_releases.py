@@ -189,6 +189,39 @@ def test_could_not_run_is_not_checkable_here_with_its_reason_in_words_never_a_fa
     assert "this release ships Keras 2" in words
 
 
+def test_a_library_of_the_release_s_time_pinned_to_its_other_patch_is_named_as_our_run_s_limit(demo):
+    c = _claim(demo, verdict="holds")
+    pins = "executorch 0.4.0 depends on torch==2.5.0; executorch 0.3.0 depends on torch==2.4.0"
+    other_patch = Mark("2.5", "2.5.1", COULD_NOT_RUN, "cell 16: ModuleNotFoundError: No module named 'executorch'",
+                       "2026-12-07", reason_kind="missing-package", package="executorch", left_out=pins)  # fmt: skip
+    words = release_verdicts(c, "pytorch", [other_patch])[0].note
+    assert words == (
+        "executorch 0.4.0, made for this release, pins torch 2.5.0, and this run took 2.5.1:"
+        " a limit of our run, not of this release"
+    )
+    older_minor = Mark("2.6", "2.6.0", COULD_NOT_RUN, "cell 16: ModuleNotFoundError: No module named 'executorch'",
+                       "2026-12-07", reason_kind="missing-package", package="executorch", left_out=pins)  # fmt: skip
+    assert "is not installed beside this release" in release_verdicts(c, "pytorch", [older_minor])[0].note
+
+
+def test_an_installed_library_that_does_not_import_is_never_called_not_installed(demo):
+    c = _claim(demo, verdict="holds")
+    broken = Mark("2.7", "2.7.1", COULD_NOT_RUN, "cell 13: ModuleNotFoundError: No module named 'transformers' that"
+                  " imports here (ImportError: cannot import name 'ScalingType' from 'torch.nn.functional' (...))",
+                  "2026-12-07", reason_kind="missing-package", package="transformers")  # fmt: skip
+    words = release_verdicts(c, "pytorch", [broken])[0].note
+    assert words == (
+        "transformers is installed here but does not import beside this release"
+        " (it imports torch.nn.functional.ScalingType)"
+    )
+    own_check = Mark("2.3", "2.3.1", COULD_NOT_RUN, "cell 12: ImportError: Dinov2Model requires PyTorch >= 2.6, but"
+                     " PyTorch was not found or an older version is installed.", "2026-12-07",
+                     reason_kind="missing-package")  # fmt: skip
+    words = release_verdicts(c, "pytorch", [own_check])[0].note
+    assert words == "a library the evidence needs, installed here, needs PyTorch 2.6 or newer, not this release"
+    assert "not installed" not in words
+
+
 def test_a_claim_whose_api_is_not_in_the_release_reads_what_arrived_when(demo):
     c = _claim(demo, verdict="false")
     own = "cell 36: keras.ops arrived with Keras 3 (TensorFlow 2.16); this is Keras 2.15.0"

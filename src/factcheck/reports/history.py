@@ -62,6 +62,33 @@ class ReleaseVerdict:
 _NEEDS_KERAS_3 = re.compile(r"cannot import name 'ops' from 'keras'|module 'keras' has no attribute 'ops'")
 
 
+# "executorch 0.4.0 depends on torch==2.5.0": a library of the release's time pinned to one patch.
+_PINS_ANOTHER_PATCH = re.compile(
+    r"(?P<lib>[\w.-]+) (?P<libv>[\w.]+) depends on (?P<fw>torch|tensorflow)==(?P<pin>[\d.]+)\b"
+)
+# An installed library that does not import here: the helpers' stand-in, or the library's own check.
+_IMPORTS_BADLY = re.compile(r"No module named '([\w.]+)' that imports here \(")
+_NEEDS_NEWER = re.compile(r"\brequires (PyTorch|TensorFlow|torch|tensorflow|Keras|keras) ?>= ?([\d.]+)")
+_WANTED = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'|cannot import name '(\w+)' from '([\w.]+)'")
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def _installed_but_broken(mark: Mark, package: str | None) -> str:
+    """Words for a library that is installed here but does not work beside this release: the
+    release it asks for, or the name it looked for, where the error says."""
+    detail = mark.detail or ""
+    who = package or "a library the evidence needs"
+    if needs := _NEEDS_NEWER.search(detail):
+        return f"{who}, installed here, needs {needs[1]} {needs[2]} or newer, not this release"
+    if wanted := _WANTED.search(detail):
+        name = f"reads {wanted[1]}.{wanted[2]}" if wanted[1] else f"imports {wanted[4]}.{wanted[3]}"
+        return f"{who} is installed here but does not import beside this release (it {name})"
+    return f"{who} is installed here but does not work with this release"
+
+
 def not_checkable_words(mark: Mark) -> str:
     """Why a release could not be checked, in words a reader can act on."""
     kind, package = mark.reason_kind, mark.package
@@ -89,6 +116,17 @@ def not_checkable_words(mark: Mark) -> str:
                 f"{package or 'a library the evidence needs'} did not exist yet in this release's time"
                 f" (its first release came after the next {unreleased.group(1)} minor, {unreleased.group(2)})"
             )
+        pinned = _PINS_ANOTHER_PATCH.search(mark.left_out or "")
+        if pinned and mark.version and pinned["pin"] != mark.version and _minor(pinned["pin"]) == mark.release:
+            # the library of this release's time pins its other patch: our run's choice, not the release's
+            return (
+                f"{pinned['lib']} {pinned['libv']}, made for this release, pins {pinned['fw']} {pinned['pin']},"
+                f" and this run took {mark.version}: a limit of our run, not of this release"
+            )
+        broken = _IMPORTS_BADLY.search(mark.detail or "")
+        if broken or _NEEDS_NEWER.search(mark.detail or ""):
+            # installed, but it does not import beside this release (an older judging filed it as missing)
+            return _installed_but_broken(mark, broken[1] if broken else package)
         lacks = re.search(r"cannot import name '(\w+)' from '([\w.]+)'", mark.detail or "")
         if lacks and package and lacks.group(2).split(".")[0] == package and not mark.left_out:
             # installed, but older than the API our cell calls: our evidence's limit, named as such
@@ -111,7 +149,7 @@ def not_checkable_words(mark: Mark) -> str:
                 ) if wanted else ""  # fmt: skip
         return f"a library the evidence needs, installed here, needs a newer {package} than this release{name}"
     if kind == PACKAGE_MISMATCH:
-        return f"{package or 'an evidence library'} installed here does not work with this release"
+        return _installed_but_broken(mark, package)
     if kind == EARLIER_CELL:
         return "an earlier cell of the notebook failed first"
     if kind in (TIMEOUT, KERNEL_DIED):
