@@ -196,9 +196,10 @@ def test_a_library_of_the_release_s_time_pinned_to_its_other_patch_is_named_as_o
                        "2026-12-07", reason_kind="missing-package", package="executorch", left_out=pins)  # fmt: skip
     words = release_verdicts(c, "pytorch", [other_patch])[0].note
     assert words == (
-        "executorch 0.4.0, made for this release, pins torch 2.5.0, and this run took 2.5.1:"
+        "executorch 0.4.0, made for this release, pins torch 2.5.0, and this run took 2.5.1 (ExecuTorch 0.4.0 also"
+        " pins NumPy 1.23.2 on Python 3.11, which TensorFlow 2.21, needing NumPy 1.26 or newer, excludes):"
         " a limit of our run, not of this release"
-    )
+    ), "why the run kept its newest patch, named"
     older_minor = Mark("2.6", "2.6.0", COULD_NOT_RUN, "cell 16: ModuleNotFoundError: No module named 'executorch'",
                        "2026-12-07", reason_kind="missing-package", package="executorch", left_out=pins)  # fmt: skip
     assert "is not installed beside this release" in release_verdicts(c, "pytorch", [older_minor])[0].note

@@ -93,6 +93,11 @@ def canonical(name: str) -> str:
 # with the framework in that release's time requires (its wheel's metadata), so it installs.
 # ExecuTorch 0.4.0 (torch 2.5) pins torch==2.5.0 too, but also numpy==1.23.2 on Python 3.11,
 # which TensorFlow 2.21 (numpy>=1.26) excludes: torch 2.5 keeps its newest patch, without it.
+# Where the in-step library's patch is not taken, why (the Versions page's words say it).
+PATCH_KEPT = {
+    ("torch", "2.5"): "ExecuTorch 0.4.0 also pins NumPy 1.23.2 on Python 3.11, which TensorFlow 2.21, needing NumPy"
+    " 1.26 or newer, excludes",
+}
 IN_STEP_PATCH = {
     ("torch", "2.4"): ("2.4.0", "the patch ExecuTorch 0.3.0, of torch 2.4's time, requires (torch==2.4.0)"),
     ("torch", "2.7"): ("2.7.0", "the patch ExecuTorch 0.6.0, of torch 2.7's time, requires (torch==2.7.0)"),

@@ -23,6 +23,7 @@ from ..judging.results import (
     PACKAGE_MISMATCH,
     UNSUPPORTED_PYTHON,
 )
+from ..matrix.discovery import PATCH_KEPT
 from ..sources.registry import Claim, Era
 from ..vocabulary import (
     ALL_FRAMEWORK_MODULES,
@@ -119,10 +120,12 @@ def not_checkable_words(mark: Mark) -> str:
         pinned = _PINS_ANOTHER_PATCH.search(mark.left_out or "")
         if pinned and mark.version and pinned["pin"] != mark.version and _minor(pinned["pin"]) == mark.release:
             # the library of this release's time pins its other patch: our run's choice, not the release's
+            kept = PATCH_KEPT.get((pinned["fw"], mark.release))
             return (
                 f"{pinned['lib']} {pinned['libv']}, made for this release, pins {pinned['fw']} {pinned['pin']},"
-                f" and this run took {mark.version}: a limit of our run, not of this release"
-            )
+                f" and this run took {mark.version}" + (f" ({kept})" if kept else "")
+                + ": a limit of our run, not of this release"
+            )  # fmt: skip
         broken = _IMPORTS_BADLY.search(mark.detail or "")
         if broken or _NEEDS_NEWER.search(mark.detail or ""):
             # installed, but it does not import beside this release (an older judging filed it as missing)
