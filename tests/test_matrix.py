@@ -712,6 +712,28 @@ def test_libraries_that_together_shadow_the_frameworks_are_undone_and_the_culpri
     assert "shadow the frameworks here: keras imports as 3.16.0.dev1" in out.reason
 
 
+def test_a_library_left_out_is_uninstalled_with_what_it_alone_brought(tmp_path, monkeypatch):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    run = Run("torch", "2.4", "2.4.0", {}, tmp_path)
+    requires = {"torch": [], "keras": [], "skorch": ["scikit-learn>=1"], "scikit-learn": [],
+                "executorch": ["torchao==0.4"], "torchao": [], "ai-edge-litert": ["flatbuffers"], "flatbuffers": [],
+                "litert-torch": ["torchao>=0.17", "ai-edge-litert", "pytest; extra == 'test'"]}  # fmt: skip
+    state = set(requires)
+    monkeypatch.setattr(environments, "inspect", lambda python: {
+        "dists": {n: "1" for n in state}, "requires": {n: requires[n] for n in state}})  # fmt: skip
+
+    class Pip:
+        def uninstall(self, names):
+            state.difference_update(names)
+            return 0, ""
+
+    run.remove(Pip(), "litert-torch", {"torch": "2.4.0", "keras": "3.15.1"}, ["skorch", "executorch"])
+    assert state == {"torch", "keras", "skorch", "scikit-learn", "executorch", "torchao"}, (
+        "ai-edge-litert and its flatbuffers go; torchao stays, executorch needs it; the other libraries stay"
+    )
+    assert "litert-torch, ai-edge-litert, flatbuffers" in run.notes[-1]
+
+
 def test_failed_tries_leave_the_environment_as_it_was(tmp_path, monkeypatch):
     monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
     run = Run("torch", "2.6", "2.6.0", {"litert-torch": _dated(("0.8.0", "2025-09-01"), ("0.9.4", "2026-01-10"))},

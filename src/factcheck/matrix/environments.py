@@ -471,7 +471,7 @@ class RunEnvironment:
                         continue
                     reqs[lib] = f"{lib}=={traded}"
                 constrain(pip.freeze())
-        left_out += self.ensure_imports(pip, fits, reqs)
+        left_out += self.ensure_imports(pip, fits, reqs, start)
         return left_out
 
     def shadowed(self, pip: Pip, before: dict[str, str]) -> str | None:
@@ -557,7 +557,7 @@ class RunEnvironment:
             self.restore(pip, before)
         return None
 
-    def ensure_imports(self, pip: Pip, libs: list[str], reqs: dict[str, str]) -> list:
+    def ensure_imports(self, pip: Pip, libs: list[str], reqs: dict[str, str], start: dict | None = None) -> list:
         """Each installed library must import beside this release: one that installs but does
         not import (onnx calling an ml_dtypes the release holds back) gives way to its newest
         older minor release that does, a few tries at most; the notes say which and why."""
@@ -609,7 +609,31 @@ class RunEnvironment:
                 left_out.append(LeftOut(lib, f"installs but does not work here ({tried} tried): {error[:300]}"))
                 if older or newer:
                     self.restore(pip, before)
+                if start is not None:
+                    self.remove(pip, lib, start, [other for other in libs if other != lib])
         return left_out
+
+    def remove(self, pip: Pip, lib: str, start: dict[str, str], others: list[str]) -> None:
+        """Uninstall a library left out, and what it alone brought since ``start`` (the
+        environment before the evidence libraries; ``others``: the evidence libraries that
+        stay): a left-out library must not stay behind for the notebooks, nor its dependencies
+        (torch 2.4's run kept litert-torch 0.10 and the torchao 0.18 it brought, far newer than
+        that release)."""
+        known = {canonical(n) for n in [*start, *others]}
+        gone = [lib]
+        removed: list[str] = []
+        while gone:
+            pip.uninstall(gone)
+            removed += gone
+            info = inspect(self.python)
+            needed = {
+                canonical(m.group(0))
+                for reqs in info["requires"].values()
+                for r in reqs
+                if "extra ==" not in r and (m := re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", r))
+            }
+            gone = [n for n in info["dists"] if canonical(n) not in known and canonical(n) not in needed]
+        self.notes.append(f"{lib} left out: uninstalled with what it alone brought ({', '.join(removed)})")
 
     def new_venv(self, log) -> Pip:
         """A fresh, empty Python 3.11 environment for this run."""
