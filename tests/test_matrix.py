@@ -592,7 +592,8 @@ def test_undoing_a_failed_try_reinstalls_the_packages_whose_folders_the_removed_
 def test_beside_keras_2_the_run_installs_kerasnlp_where_kerashub_cannot_load(tmp_path, monkeypatch, keras, asked):
     monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
     monkeypatch.setattr(environments, "import_error", lambda python, lib: None)
-    run = Run("tensorflow", "2.15", "2.15.1", {}, tmp_path)
+    text = _dated(("2.13.0rc0", "2023-06-01"), ("2.15.0", "2023-11-20"))
+    run = Run("tensorflow", "2.15", "2.15.1", {"tensorflow-text": text}, tmp_path)
     run.env_dir.mkdir(parents=True)
     installed: list[str] = []
 
@@ -614,6 +615,30 @@ def test_beside_keras_2_the_run_installs_kerasnlp_where_kerashub_cannot_load(tmp
     assert [item.package for item in left] == (["keras-hub"] if asked else []), "KerasHub needs Keras 3: not tried"
     assert ("tensorflow-text==2.15.*" in held[0]) is asked, "its tensorflow-text: the one of this release"
     assert any(r.startswith("keras-hub") for r in installed) is not asked
+
+
+def test_kerasnlp_is_left_out_named_where_its_tensorflow_text_never_had_a_final_release(tmp_path, monkeypatch):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    monkeypatch.setattr(environments, "import_error", lambda python, lib: None)
+    text = _dated(("2.12.1", "2023-04-01"), ("2.13.0rc0", "2023-06-01"), ("2.14.0", "2023-10-01"))
+    run = Run("tensorflow", "2.13", "2.13.1", {"tensorflow-text": text}, tmp_path)
+    run.env_dir.mkdir(parents=True)
+    installed: list[str] = []
+
+    class Pip:
+        def freeze(self):
+            return {"tensorflow-cpu": "2.13.1", "keras": "2.13.1", "numpy": "1.24.3"}
+
+        def download(self, reqs, constraints, dest, timeout):
+            return 0, "", []
+
+        def install(self, reqs, constraints, timeout=900, extra=()):
+            installed.extend(reqs)
+            return 0, ""
+
+    left = {item.package: item.reason for item in run.install_evidence(Pip(), log=None)}
+    assert not any(r.startswith("keras-nlp") for r in installed), "no search for a missing tensorflow-text"
+    assert left["keras-nlp"].startswith("needs tensorflow-text, which never had a final 2.13 release")
 
 
 def test_a_library_of_its_time_that_does_not_fit_is_not_pulled_in_newer_by_another(tmp_path, monkeypatch):

@@ -401,7 +401,15 @@ class RunEnvironment:
             reqs[lib] = req
             self.asked.setdefault(canonical(lib), f"{req}: {why}")
         if keras_2:
+            # KerasNLP needs tensorflow-text built for this release; TensorFlow 2.13 never had a
+            # final one with Python 3.11 wheels (only 2.13.0rc0), and pip's search for one times out.
+            text = releases("tensorflow-text", self.pypi.get("tensorflow-text") or self._pypi("tensorflow-text"))
+            has_text = any(v.startswith(f"{self.minor}.") for v in text)
             for lib, req in KERAS_2_EVIDENCE.items():
+                if not has_text:
+                    why = f"needs tensorflow-text, which never had a final {self.minor} release with Python 3.11 wheels"
+                    left_out.append(LeftOut(lib, why + " (only release candidates)"))
+                    continue
                 reqs[lib] = req
                 self.asked.setdefault(canonical(lib), f"{req}: KerasHub's predecessor, beside Keras {keras}")
         constrain(core)
