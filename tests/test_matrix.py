@@ -428,6 +428,24 @@ def test_result_files_carry_no_machine_paths():
     assert run.scrub(f"{ROOT}/notebooks/a.ipynb") == "$REPO/notebooks/a.ipynb"
 
 
+class _StatePip:
+    """A pip over a dict of installed packages: downloads succeed, uninstalls remove."""
+
+    def __init__(self, state: dict):
+        self.state = state
+
+    def freeze(self):
+        return dict(self.state)
+
+    def download(self, reqs, constraints, dest, timeout):
+        return 0, "", []
+
+    def uninstall(self, names):
+        for name in names:
+            self.state.pop(name, None)
+        return 0, ""
+
+
 def _dated(*pairs):
     """PyPI JSON with one wheel per release, uploaded on the given day."""
     wheel = "pkg-{}-cp311-cp311-manylinux_2_28_x86_64.whl"
@@ -479,13 +497,7 @@ def test_a_library_that_installs_but_does_not_import_gives_way_to_its_newest_old
                                                               ("1.18.0", "2025-03-01"))}, tmp_path)  # fmt: skip
     installed = {"onnx": "1.18.0"}
 
-    class Pip:
-        def freeze(self):
-            return dict(installed)
-
-        def download(self, reqs, constraints, dest, timeout):
-            return 0, "", []
-
+    class Pip(_StatePip):
         def install(self, reqs, constraints, timeout=900, extra=()):
             installed["onnx"] = reqs[0].split("==")[1]
             return 0, ""
@@ -498,7 +510,7 @@ def test_a_library_that_installs_but_does_not_import_gives_way_to_its_newest_old
         )
 
     monkeypatch.setattr(environments, "import_error", import_error)
-    assert run.ensure_imports(Pip(), ["onnx"], {"onnx": "onnx<=1.18.0"}) == []
+    assert run.ensure_imports(Pip(installed), ["onnx"], {"onnx": "onnx<=1.18.0"}) == []
     assert installed["onnx"] == "1.17.0"
     assert any("onnx 1.17.0: the newest older release that imports" in note for note in run.notes)
 
@@ -710,13 +722,7 @@ def test_libraries_that_together_shadow_the_frameworks_are_undone_and_the_culpri
     monkeypatch.setattr(Run, "frameworks_intact", lambda self, pip: Check(
         "imports-as-installed", "keras-nightly" not in state, "keras imports as 3.16.0.dev1"))  # fmt: skip
 
-    class Pip:
-        def freeze(self):
-            return dict(state)
-
-        def download(self, reqs, constraints, dest, timeout):
-            return 0, "", []
-
+    class Pip(_StatePip):
         def install(self, reqs, constraints, timeout=900, extra=()):
             for req in reqs:
                 name = re.split("[<=]", req)[0]
@@ -725,12 +731,7 @@ def test_libraries_that_together_shadow_the_frameworks_are_undone_and_the_culpri
                     state["keras-nightly"] = "3.16.0.dev1"
             return 0, ""
 
-        def uninstall(self, names):
-            for n in names:
-                state.pop(n)
-            return 0, ""
-
-    left = run.install_evidence(Pip(), log=None)
+    left = run.install_evidence(Pip(state), log=None)
     assert "keras-nightly" not in state and state["keras"] == "3.15.1", "the frameworks import as installed"
     assert "executorch" in state, "the library that does not shadow anything stays"
     (out,) = [item for item in left if item.package == "litert-torch"]
