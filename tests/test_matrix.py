@@ -745,11 +745,16 @@ def test_a_library_left_out_is_uninstalled_with_what_it_alone_brought(tmp_path, 
                 "executorch": ["torchao==0.4"], "torchao": [], "ai-edge-litert": ["flatbuffers"], "flatbuffers": [],
                 "litert-torch": ["torchao>=0.17", "ai-edge-litert", "pytest; extra == 'test'"]}  # fmt: skip
     state = set(requires)
+    editable = {"factcheck": "0.1.0"}  # this checkout, installed -e: importlib lists it, pip freeze does not
     monkeypatch.setattr(environments, "inspect", lambda python: {
-        "dists": {n: "1" for n in state}, "requires": {n: requires[n] for n in state}})  # fmt: skip
+        "dists": {**editable, **{n: "1" for n in state}}, "requires": {n: requires[n] for n in state}})  # fmt: skip
 
     class Pip:
+        def freeze(self):
+            return {n: "1" for n in state}
+
         def uninstall(self, names):
+            assert "factcheck" not in names, "the project's own editable install is never removed"
             state.difference_update(names)
             return 0, ""
 

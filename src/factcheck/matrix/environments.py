@@ -633,6 +633,8 @@ class RunEnvironment:
         while gone:
             pip.uninstall(gone)
             removed += gone
+            # only what pip freeze lists: never this checkout's editable install (factcheck)
+            frozen = {canonical(n) for n in pip.freeze()}
             info = inspect(self.python)
             needed = {
                 canonical(m.group(0))
@@ -640,7 +642,7 @@ class RunEnvironment:
                 for r in reqs
                 if "extra ==" not in r and (m := re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", r))
             }
-            gone = [n for n in info["dists"] if canonical(n) not in known and canonical(n) not in needed]
+            gone = [n for n in info["dists"] if canonical(n) in frozen - known - needed]
         self.notes.append(f"{lib} left out: uninstalled with what it alone brought ({', '.join(removed)})")
 
     def new_venv(self, log) -> Pip:
