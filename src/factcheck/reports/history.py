@@ -137,7 +137,8 @@ def not_checkable_words(mark: Mark) -> str:
                 f"{package} installed here lacks {lacks.group(2)}.{lacks.group(1)}, which our cell calls (a later"
                 f" {package} release brought it): a limit of our evidence, not of this release"
             )
-        why = f" ({mark.left_out})" if mark.left_out else ""
+        # pip's first reason is enough for a sentence (the runs table keeps them all)
+        why = f" ({mark.left_out.split('; ')[0]})" if mark.left_out else ""
         return f"{package or 'a library the evidence needs'} is not installed beside this release{why}"
     if kind == PACKAGE_MISMATCH and _NEEDS_KERAS_3.search(mark.detail or ""):
         return (
