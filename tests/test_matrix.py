@@ -145,7 +145,7 @@ def test_refresh_touches_only_runs_whose_notebooks_changed(tmp_path, fake_runner
         write_result(result, out / f"torch-{result.requested}.json")
     refreshed = []
 
-    def refresh(self, previous, stale):
+    def refresh(self, previous, stale, again=()):
         refreshed.append((self.name, stale))
         return dataclasses.replace(previous, wall=dict(previous.wall, refresh=1.0))
 
@@ -161,7 +161,7 @@ def test_refresh_touches_only_runs_whose_notebooks_changed(tmp_path, fake_runner
     assert cli.main(["--out-dir", str(out), "--refresh", "--notebook", "performance/benchmark.ipynb"]) == 0
     assert ("torch-2.1", [], ["performance/benchmark.ipynb"]) in refreshed, "a current run re-executes one asked for"
 
-    def broken(self, previous, stale):
+    def broken(self, previous, stale, again=()):
         raise RuntimeError("the recorded packages do not install again: no matching distribution")
 
     monkeypatch.setattr(FakeRun, "refresh", broken, raising=False)

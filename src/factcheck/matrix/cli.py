@@ -208,7 +208,7 @@ def _refresh_all(runs, out_dir: Path, pypi, args) -> int:
             continue
         run = Run(fw, minor, version, pypi, out_dir)
         try:
-            result = run.refresh(previous, stale, again) if again else run.refresh(previous, stale)
+            result = run.refresh(previous, stale, again)
         except (RuntimeError, DiskFullError) as exc:  # the run's file stays as it was
             say(run.name, f"not refreshed: {exc}")
             continue

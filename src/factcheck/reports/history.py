@@ -77,6 +77,14 @@ def _minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
+def _wanted(detail: str) -> str | None:
+    """What a library looked for that is not there, in words ("reads torch.int1", "imports
+    executorch.exir.to_edge_transform_and_lower"), or None when the error does not say."""
+    if not (wanted := _WANTED.search(detail)):
+        return None
+    return f"reads {wanted[1]}.{wanted[2]}" if wanted[1] else f"imports {wanted[4]}.{wanted[3]}"
+
+
 def _installed_but_broken(mark: Mark, package: str | None) -> str:
     """Words for a library that is installed here but does not work beside this release: the
     release it asks for, or the name it looked for, where the error says."""
@@ -84,9 +92,8 @@ def _installed_but_broken(mark: Mark, package: str | None) -> str:
     who = package or "a library the evidence needs"
     if needs := _NEEDS_NEWER.search(detail):
         return f"{who}, installed here, needs {needs[1]} {needs[2]} or newer, not this release"
-    if wanted := _WANTED.search(detail):
-        name = f"reads {wanted[1]}.{wanted[2]}" if wanted[1] else f"imports {wanted[4]}.{wanted[3]}"
-        return f"{who} is installed here but does not import beside this release (it {name})"
+    if wanted := _wanted(detail):
+        return f"{who} is installed here but does not import beside this release (it {wanted})"
     return f"{who} is installed here but does not work with this release"
 
 
@@ -130,11 +137,11 @@ def not_checkable_words(mark: Mark) -> str:
         if broken or _NEEDS_NEWER.search(mark.detail or ""):
             # installed, but it does not import beside this release (an older judging filed it as missing)
             return _installed_but_broken(mark, broken[1] if broken else package)
-        lacks = re.search(r"cannot import name '(\w+)' from '([\w.]+)'", mark.detail or "")
-        if lacks and package and lacks.group(2).split(".")[0] == package and not mark.left_out:
+        lacks = _WANTED.search(mark.detail or "")
+        if lacks and lacks[4] and package and lacks[4].split(".")[0] == package and not mark.left_out:
             # installed, but older than the API our cell calls: our evidence's limit, named as such
             return (
-                f"{package} installed here lacks {lacks.group(2)}.{lacks.group(1)}, which our cell calls (a later"
+                f"{package} installed here lacks {lacks[4]}.{lacks[3]}, which our cell calls (a later"
                 f" {package} release brought it): a limit of our evidence, not of this release"
             )
         # pip's first reason is enough for a sentence (the runs table keeps them all)
@@ -147,10 +154,8 @@ def not_checkable_words(mark: Mark) -> str:
         )
     if kind == PACKAGE_MISMATCH and package in ALL_FRAMEWORK_MODULES:
         # the name it wanted, where the error says (Keras 3.15's torch backend reads torch.float8_e4m3fn)
-        wanted = re.search(r"module '([\w.]+)' has no attribute '(\w+)'|cannot import name '(\w+)' from '([\w.]+)'",
-                           mark.detail or "")  # fmt: skip
-        name = (f" (it reads {wanted[1]}.{wanted[2]})" if wanted[1] else f" (it imports {wanted[4]}.{wanted[3]})"
-                ) if wanted else ""  # fmt: skip
+        wanted = _wanted(mark.detail or "")
+        name = f" (it {wanted})" if wanted else ""
         return f"a library the evidence needs, installed here, needs a newer {package} than this release{name}"
     if kind == PACKAGE_MISMATCH:
         return _installed_but_broken(mark, package)
