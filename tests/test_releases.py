@@ -271,7 +271,8 @@ def test_a_site_builds_its_strips_versions_table_and_claims_json_from_committed_
     site = build_site(demo.root)
     panel = render_page(site, "<!-- claim: demo-basic-claim -->\n")
     assert "on TensorFlow 2.12 the verdict was false: eager execution was off" in panel
-    assert "not checkable here on PyTorch 2.0: onnx is not installed beside this release" in panel
+    assert 'not checkable here on PyTorch 2.0 (<a href="#demo-basic-claim-release-note-1">note 1</a>)' in panel
+    assert '<li id="demo-basic-claim-release-note-1">PyTorch 2.0: onnx is not installed beside this release' in panel
     versions = render_page(site, (demo.root / "docs" / "versions.md").read_text(), page="versions.md")
     assert '<th scope="row" id="demo-basic-claim" class="vm-claim">' in versions
     assert 'class="vm vm--false' in versions and 'class="vm vm--not-checkable' in versions
@@ -333,6 +334,26 @@ def test_a_run_whose_outcomes_moved_proposes_entries_for_the_changes_log():
     assert "claim: demo-basic-claim" in entry and "release: tensorflow 2.20.1" in entry
     assert "now fails (was holds): AssertionError: eager is off" in entry
     assert proposed_changes(before, before, "2026-12-07") == [] and proposed_changes(None, after, "x") == []
+
+
+def test_a_sentence_points_to_numbered_notes_instead_of_repeating_each_reason(demo):
+    from factcheck.reports.history import unchecked_notes
+
+    c = _claim(demo, verdict="holds")
+    missing = "cell 9: No module named 'litert_torch'"
+    marks = [
+        Mark(r, f"{r}.0", COULD_NOT_RUN, missing, "2026-12-07", reason_kind="missing-package",
+             package="litert_torch", left_out=f"it needs torch>=2.4 ({r})" if r != "2.3" else "it needs torch>=2.4 (2.2)")
+        for r in ("2.2", "2.3", "2.5")
+    ]  # fmt: skip
+    verdicts = release_verdicts(c, "pytorch", [marks[0], marks[1], *_marks({"2.4": HOLDS}), marks[2]])
+    notes = unchecked_notes({"tensorflow": [], "pytorch": verdicts})
+    assert [releases for releases in notes.values()] == [["2.2", "2.3"], ["2.5"]], "one note per reason"
+    numbers = {key: n for n, key in enumerate(notes, 1)}
+    text = sentence(c, {"tensorflow": [], "pytorch": verdicts}, numbers)
+    assert text.endswith("not checkable here on PyTorch 2.2–2.3 (note 1), 2.5 (note 2)."), text
+    assert "needs torch" not in text, "the reasons are in the notes, not the sentence"
+    assert "it needs torch>=2.4 (2.2)" in sentence(c, {"tensorflow": [], "pytorch": verdicts}), "inline without notes"
 
 
 def test_a_strip_draws_one_stripe_per_run_of_releases_in_the_same_state(demo):

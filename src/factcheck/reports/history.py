@@ -37,7 +37,7 @@ from ..vocabulary import (
     TIMEOUT,
     VERDICT,
 )
-from .releases import Mark, ranges
+from .releases import Mark, ranges, release_key
 
 
 @dataclass(frozen=True)
@@ -238,8 +238,23 @@ def _span(releases: list[str]) -> str:
     return releases[0] if len(releases) == 1 else f"{releases[0]}–{releases[-1]}"
 
 
-def side_sentence(claim: Claim, side: str, verdicts: list[ReleaseVerdict]) -> str:
-    """One side's history in words (without the claim's verdict label)."""
+def unchecked_notes(verdicts_by_side: dict[str, list[ReleaseVerdict]]) -> dict[tuple[str, str], list[str]]:
+    """(side, reason in words) -> the releases that could not be checked for it, in order of
+    first use: what a page numbers as notes under a sentence that only points to them."""
+    notes: dict[tuple[str, str], list[str]] = {}
+    for side, verdicts in verdicts_by_side.items():
+        for v in verdicts:
+            if not v.checkable and v.mark.outcome == COULD_NOT_RUN:
+                notes.setdefault((side, v.note), []).append(v.release)
+    return notes
+
+
+def side_sentence(
+    claim: Claim, side: str, verdicts: list[ReleaseVerdict], numbers: dict[tuple[str, str], int] | None = None
+) -> str:
+    """One side's history in words (without the claim's verdict label). With ``numbers`` ((side,
+    reason) -> its note's number), a release that could not be checked points to its note instead
+    of repeating the reason: a claim with many such releases keeps a sentence that fits a phone."""
     label = LABELS[side]
     tested = [v.release for v in verdicts if v.mark.outcome != "untested"]
     if not tested:
@@ -262,16 +277,30 @@ def side_sentence(claim: Claim, side: str, verdicts: list[ReleaseVerdict]) -> st
         releases = [v.release for v in verdicts if v.era == era and v.checkable]
         was = VERDICT[era.verdict].label.lower() + (" too" if era.verdict == claim.verdict else "")
         parts.append(f"on {label} {', '.join(ranges(tested, set(releases)))} the verdict was {was}: {era.because}")
-    reasons: dict[str, list[str]] = {}
-    for v in verdicts:
-        if not v.checkable and v.mark.outcome == COULD_NOT_RUN:
-            reasons.setdefault(v.note, []).append(v.release)
-    for note, releases in reasons.items():
-        parts.append(f"not checkable here on {label} {', '.join(ranges(tested, set(releases)))}: {note}")
+    reasons = {note: releases for (_, note), releases in unchecked_notes({side: verdicts}).items()}
+    if numbers is None:
+        for note, releases in reasons.items():
+            parts.append(f"not checkable here on {label} {', '.join(ranges(tested, set(releases)))}: {note}")
+    elif reasons:
+        pointed = sorted(
+            (release_key(r), f"{span} (note {numbers[(side, note)]})")
+            for note, releases in reasons.items()
+            for r, span in _first_of_spans(tested, releases)
+        )
+        parts.append(f"not checkable here on {label} " + ", ".join(text for _, text in pointed))
     return "; ".join(parts)
 
 
-def sentence(claim: Claim, verdicts_by_side: dict[str, list[ReleaseVerdict]]) -> str:
+def _first_of_spans(tested: list[str], releases: list[str]) -> list[tuple[str, str]]:
+    """(first release, span) for each run of consecutive tested releases among ``releases``."""
+    return [(span.split("–")[0], span) for span in ranges(tested, set(releases))]
+
+
+def sentence(
+    claim: Claim,
+    verdicts_by_side: dict[str, list[ReleaseVerdict]],
+    numbers: dict[tuple[str, str], int] | None = None,
+) -> str:
     """The claim's verdict over releases, in words: "Outdated since TensorFlow 2.16; on
     TensorFlow 2.12–2.15 the verdict was holds: tf.estimator still shipped; on every PyTorch release
     checked (2.0–2.15)."."""
@@ -289,7 +318,7 @@ def sentence(claim: Claim, verdicts_by_side: dict[str, list[ReleaseVerdict]]) ->
         checked = {s: [v.release for v in verdicts_by_side[s] if v.checkable] for s in sides}
         spans = " and ".join(f"{LABELS[s]} {_span(releases)}" for s, releases in checked.items() if releases)
         return f"{label} on every release checked: {spans}."
-    return f"{label} " + "; ".join(side_sentence(claim, s, verdicts_by_side[s]) for s in sides) + "."
+    return f"{label} " + "; ".join(side_sentence(claim, s, verdicts_by_side[s], numbers) for s in sides) + "."
 
 
 def release_problems(registry, matrix, hashes: dict[str, str]) -> list[str]:

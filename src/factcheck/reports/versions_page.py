@@ -14,10 +14,11 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 
 from ..vocabulary import FRAMEWORK_IDS, LABELS, VERDICT
-from .history import ReleaseVerdict, sentence, since
+from .history import ReleaseVerdict, sentence, since, unchecked_notes
 from .releases import Matrix, ranges, release_key
 
 NOT_CHECKABLE = "not-checkable"
@@ -69,9 +70,22 @@ def strip_html(claim, verdicts_by_side: dict[str, list[ReleaseVerdict]], version
             f'style="background:{_gradient(verdicts)}"></span>'
             f'<span class="release-strip__span">{span}</span></span>'
         )
-    text = html.escape(sentence(claim, verdicts_by_side))
+    notes = unchecked_notes(verdicts_by_side)
+    numbers = {key: n for n, key in enumerate(notes, 1)}
+    text = _linked_notes(html.escape(sentence(claim, verdicts_by_side, numbers)), f"{claim.id}-release-note-")
     link = f' <a href="{versions_link}#{claim.id}">By release</a>'
-    return f'<div class="release-strips">{"".join(rows)}<p class="release-sentence">{text}{link}</p></div>'
+    listed = "".join(
+        f'<li id="{claim.id}-release-note-{numbers[key]}">{LABELS[key[0]]} '
+        f"{', '.join(ranges([v.release for v in verdicts_by_side[key[0]]], set(rels)))}: {html.escape(key[1])}</li>"
+        for key, rels in notes.items()
+    )
+    note_list = f'<ol class="release-notes">{listed}</ol>' if notes else ""
+    return f'<div class="release-strips">{"".join(rows)}<p class="release-sentence">{text}{link}</p>{note_list}</div>'
+
+
+def _linked_notes(text: str, anchor: str) -> str:
+    """The sentence's "(note 3)" pointers as links to the notes (``anchor`` + number)."""
+    return re.sub(r"\(note (\d+)\)", lambda m: f'(<a href="#{anchor}{m[1]}">note {m[1]}</a>)', text)
 
 
 def claim_releases(claim, verdicts_by_side: dict[str, list[ReleaseVerdict]]) -> dict:
@@ -144,7 +158,12 @@ def versions_table(
                 for release in releases[side]:
                     cells.append(_cell(claim, side, release, by_release.get(release), numbers, section.id))
             changes = " vm-row--changes" if _changes(verdicts) else ""
-            said = html.escape(sentence(claim, verdicts))
+            # the sentence points to the table's numbered notes for what could not be checked
+            unchecked = unchecked_notes(verdicts)
+            pointed = {key: numbers.get((claim.id, key[0], NOT_CHECKABLE, key[1])) for key in unchecked}
+            complete = all(n is not None for n in pointed.values())
+            said = html.escape(sentence(claim, verdicts, pointed if complete else None))
+            said = _linked_notes(said, f"vm-{section.id}-")
             name = (
                 f'<th scope="row" id="{claim.id}" class="vm-claim"><a href="{link_to_claim(claim)}">'
                 f'{html.escape(claim.claim)}</a><span class="vm-sentence">{said}</span></th>'
