@@ -515,6 +515,34 @@ def test_a_library_that_installs_but_does_not_import_gives_way_to_its_newest_old
     assert any("onnx 1.17.0: the newest older release that imports" in note for note in run.notes)
 
 
+def test_a_library_that_another_left_out_library_broke_is_kept_as_installed(tmp_path, monkeypatch):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    monkeypatch.setattr(Run, "frameworks_intact", lambda self, pip: Check("imports-as-installed", True))
+    dated = _dated(("0.8.0", "2024-05-01"), ("0.9.0", "2024-09-01"))
+    run = Run("torch", "2.4", "2.4.0", {"transformers": dated, "litert-torch": dated}, tmp_path)
+    installed = {"transformers": "0.9.0", "litert-torch": "0.9.0", "torchao": "0.18.0"}
+
+    class Pip(_StatePip):
+        def install(self, reqs, constraints, timeout=900, extra=()):
+            name, version = reqs[0].split("==")
+            installed[name] = version
+            return 0, ""
+
+    def import_error(python, lib):  # litert-torch's torchao breaks both while it is installed
+        return "AttributeError: module 'torch' has no attribute 'int1'" if "torchao" in installed else None
+
+    monkeypatch.setattr(environments, "import_error", import_error)
+
+    def remove(self, pip, lib, start, others):  # with what it alone brought
+        installed.pop(lib), installed.pop("torchao")
+
+    monkeypatch.setattr(Run, "remove", remove)
+    left = run.ensure_imports(Pip(installed), ["transformers", "litert-torch"], {}, start={})
+    assert [x.package for x in left] == ["litert-torch"]
+    assert installed == {"transformers": "0.9.0"}, "transformers kept as installed, not traded for an older one"
+    assert any("transformers imports once the libraries left out before it were removed" in n for n in run.notes)
+
+
 def test_pip_running_out_of_disk_stops_the_run_instead_of_naming_libraries_left_out(tmp_path, monkeypatch):
     import io
     import subprocess

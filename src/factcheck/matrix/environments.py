@@ -568,16 +568,21 @@ class RunEnvironment:
     def ensure_imports(self, pip: Pip, libs: list[str], reqs: dict[str, str], start: dict | None = None) -> list:
         """Each installed library must import beside this release: one that installs but does
         not import (onnx calling an ml_dtypes the release holds back) gives way to its newest
-        older minor release that does, a few tries at most; the notes say which and why."""
+        older minor release that does, a few tries at most; the notes say which and why. Leaving
+        one library out can mend another (beside torch 2.4, the torchao 0.18 that litert-torch
+        brought broke transformers' import too), so the libraries that fail are handled last
+        listed first, and each is checked again just before its turn."""
         left_out = []
         # A trade keeps the frameworks, their companions and NumPy where the core put them; the
         # library's own dependencies move with it.
         kept = {canonical(n): v for n, v in pip.freeze().items()}
         core = {n: kept[n] for n in CORE_KEPT if n in kept}
         core_file = write_constraints(self.env_dir / "core-kept.txt", core) if core else None
-        for lib in libs:
+        failing = [] if self.pinned_run else [lib for lib in libs if import_error(self.python, lib) is not None]
+        for lib in reversed(failing):
             error = import_error(self.python, lib)
-            if error is None or self.pinned_run:
+            if error is None:
+                self.notes.append(f"{lib} imports once the libraries left out before it were removed")
                 continue
             self.say(f"  {lib} installs but does not import: {error[:120]}")
             installed = pip.freeze().get(lib) or next(
