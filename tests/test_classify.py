@@ -370,3 +370,18 @@ def test_a_cell_that_says_its_api_is_not_in_this_release_is_not_checkable_with_i
     lacks = ("ImportError", "cannot import name 'ops' from 'keras'")
     ordinary = {"cells": [_cell("from keras import ops", ["t"], lacks)]}
     assert classify_side(ordinary, ["t"]).outcome == FAILS, "only the cell's own words make it not checkable"
+
+
+def test_a_stand_in_probed_for_its_version_is_a_missing_package_not_the_claims_failure():
+    # transformers left out of a TensorFlow 2.13 run: a cell reading transformers.__version__ gets the
+    # stand-in's AttributeError, which quotes the import error; the claim was not tested there.
+    probe = ("AttributeError", "__version__ (not available here: No module named 'transformers')")
+    nb = {"cells": [_cell("major = int(transformers.__version__.split('.')[0])", ["t"], probe)]}
+    side = classify_side(nb, ["t"])
+    assert (side.outcome, side.reason.kind, side.reason.package) == (COULD_NOT_RUN, MISSING_PACKAGE, "transformers")
+    mismatch = "__version__ (not available here: No module named 'keras_hub' that imports here (ImportError: x))"
+    nb = {"cells": [_cell("keras_hub.__version__", ["t"], ("AttributeError", mismatch))]}
+    assert classify_side(nb, ["t"]).reason.kind == PACKAGE_MISMATCH
+    own = ("AttributeError", "module 'tensorflow' has no attribute 'estimator'")
+    nb = {"cells": [_cell("tf.estimator", ["t"], own)]}
+    assert classify_side(nb, ["t"]).outcome == FAILS, "a framework's missing attribute stays the claim's"

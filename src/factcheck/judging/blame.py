@@ -78,8 +78,22 @@ def cell_error(cell) -> dict | None:
     return None
 
 
+# The notebooks' stand-in for a library that is not there, probed for a dunder (``__version__``):
+# an AttributeError that quotes the import error (sources/notebook.py's ``optional_import``).
+_STAND_IN_PROBE = re.compile(r"^__\w+__ \(not available here: (.+)\)$", re.S)
+
+
+def _unwrapped(output: dict) -> dict:
+    """The import error a stand-in's AttributeError quotes, as that error; any other output as it is."""
+    if output.get("ename") != "AttributeError":
+        return output
+    m = _STAND_IN_PROBE.match(str(output.get("evalue", "")).strip())
+    return {**output, "ename": "ModuleNotFoundError", "evalue": m.group(1)} if m else output
+
+
 def missing_module(output: dict) -> str | None:
     """The module an ImportError names (``No module named 'onnx.reference'`` -> ``onnx.reference``)."""
+    output = _unwrapped(output)
     if output.get("ename") not in _IMPORT_ERRORS:
         return None
     evalue = str(output.get("evalue", ""))
@@ -241,6 +255,7 @@ _UNSUPPORTED_PYTHON = re.compile(r"Python (3\.\d+)\+? (?:is )?not (?:yet )?suppo
 def incompatible_library(output: dict) -> str | None:
     """The library (its import name; "" when the error does not say) that is installed but does
     not work with the release under test, or None."""
+    output = _unwrapped(output)
     if output.get("ename") not in (*_IMPORT_ERRORS, "RuntimeError"):
         return None
     evalue = str(output.get("evalue", ""))
