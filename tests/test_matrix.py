@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -502,7 +503,7 @@ def test_a_library_that_installs_but_does_not_import_gives_way_to_its_newest_old
             installed["onnx"] = reqs[0].split("==")[1]
             return 0, ""
 
-    def import_error(python, lib):
+    def import_error(python, lib, framework="torch"):
         return (
             None
             if installed[lib] == "1.17.0"
@@ -528,7 +529,7 @@ def test_a_library_that_another_left_out_library_broke_is_kept_as_installed(tmp_
             installed[name] = version
             return 0, ""
 
-    def import_error(python, lib):  # litert-torch's torchao breaks both while it is installed
+    def import_error(python, lib, framework="torch"):  # litert-torch's torchao breaks both while it is installed
         return "AttributeError: module 'torch' has no attribute 'int1'" if "torchao" in installed else None
 
     monkeypatch.setattr(environments, "import_error", import_error)
@@ -631,7 +632,7 @@ def test_undoing_a_failed_try_reinstalls_the_packages_whose_folders_the_removed_
 @pytest.mark.parametrize(("keras", "asked"), [("2.15.0", True), ("3.4.1", False)])
 def test_beside_keras_2_the_run_installs_kerasnlp_where_kerashub_cannot_load(tmp_path, monkeypatch, keras, asked):
     monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
-    monkeypatch.setattr(environments, "import_error", lambda python, lib: None)
+    monkeypatch.setattr(environments, "import_error", lambda python, lib, framework="torch": None)
     text = _dated(("2.13.0rc0", "2023-06-01"), ("2.15.0", "2023-11-20"))
     run = Run("tensorflow", "2.15", "2.15.1", {"tensorflow-text": text}, tmp_path)
     run.env_dir.mkdir(parents=True)
@@ -659,7 +660,7 @@ def test_beside_keras_2_the_run_installs_kerasnlp_where_kerashub_cannot_load(tmp
 
 def test_kerasnlp_is_left_out_named_where_its_tensorflow_text_never_had_a_final_release(tmp_path, monkeypatch):
     monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
-    monkeypatch.setattr(environments, "import_error", lambda python, lib: None)
+    monkeypatch.setattr(environments, "import_error", lambda python, lib, framework="torch": None)
     text = _dated(("2.12.1", "2023-04-01"), ("2.13.0rc0", "2023-06-01"), ("2.14.0", "2023-10-01"))
     run = Run("tensorflow", "2.13", "2.13.1", {"tensorflow-text": text}, tmp_path)
     run.env_dir.mkdir(parents=True)
@@ -683,7 +684,7 @@ def test_kerasnlp_is_left_out_named_where_its_tensorflow_text_never_had_a_final_
 
 def test_a_library_of_its_time_that_does_not_fit_is_not_pulled_in_newer_by_another(tmp_path, monkeypatch):
     monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
-    monkeypatch.setattr(environments, "import_error", lambda python, lib: None)
+    monkeypatch.setattr(environments, "import_error", lambda python, lib, framework="torch": None)
     torch = [("2.9.1", "2025-11-12"), ("2.10.0", "2026-01-21"), ("2.14.1", "2026-10-20")]
     transformers = [("4.57.6", "2026-01-10"), ("5.24.0", "2026-11-20")]
     pypi = {
@@ -734,7 +735,7 @@ def test_a_nightly_that_shadows_the_pinned_tensorflow_breaks_the_environment_ins
 
 def test_libraries_that_together_shadow_the_frameworks_are_undone_and_the_culprit_left_out(tmp_path, monkeypatch):
     monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
-    monkeypatch.setattr(environments, "import_error", lambda python, lib: None)
+    monkeypatch.setattr(environments, "import_error", lambda python, lib, framework="torch": None)
     pypi = {
         "torch": _dated(("2.7.0", "2025-04-23"), ("2.8.0", "2025-08-06")),
         "executorch": _dated(("0.6.0", "2025-04-25")),
@@ -824,3 +825,18 @@ def test_failed_tries_leave_the_environment_as_it_was(tmp_path, monkeypatch):
     assert run.older_that_installs(Pip(), "litert-torch", "0.10.0", tmp_path / "c.txt", "torchao") is None
     assert state == {"torch": "2.6.0", "keras": "3.15.1"}, "what the tries added is gone, what they moved is back"
     assert ("uninstall", ["keras-nightly"]) in calls and ("install", ["keras==3.15.1"]) in calls
+
+
+def test_a_tensorflow_run_needs_transformers_to_import_not_its_pytorch_models_to_work(monkeypatch):
+    ran = []
+
+    def run(cmd, **kwargs):
+        ran.append(cmd[-1])
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(checks.subprocess, "run", run)
+    assert checks.import_error(Path("python"), "transformers", "torch") is None
+    assert checks.import_error(Path("python"), "transformers", "tensorflow") is None
+    torch_code, tf_code = ran
+    assert "BertModel(BertConfig(" in torch_code, "a torch run: the PyTorch side's models must work"
+    assert "BertModel" not in tf_code and "import transformers" in tf_code, "a TensorFlow run: it imports"

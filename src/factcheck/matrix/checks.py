@@ -141,19 +141,26 @@ IMPORT_NAMES = {
 
 # What shows a library works with the release here, beyond importing: transformers imports on
 # any torch but gives out stand-ins that raise on first use where the torch is too old for it.
+# Its PyTorch models are the PyTorch side's evidence: a TensorFlow run, which judges TensorFlow's
+# sides only, needs transformers to import, not its PyTorch models to work beside a torch the run
+# holds back (torch 2.1 beside TensorFlow 2.12-2.13, too old for Transformers 5).
 SMOKE = {
-    "transformers": "from transformers import BertConfig, BertModel\n"
-    "BertModel(BertConfig(vocab_size=8, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,"
-    " intermediate_size=8))",
+    "transformers": (
+        "torch",
+        "from transformers import BertConfig, BertModel\n"
+        "BertModel(BertConfig(vocab_size=8, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,"
+        " intermediate_size=8))",
+    ),
 }
 
 
-def import_error(python: Path, lib: str) -> str | None:
+def import_error(python: Path, lib: str, framework: str = "torch") -> str | None:
     """Why ``lib`` does not work in the environment of ``python`` (its last error line), or None
-    when it imports (and passes its smoke test, ``SMOKE``). torch is imported first, as the
-    notebooks do."""
+    when it imports (and passes its smoke test, ``SMOKE``, in a run of the framework the smoke
+    test is for). torch is imported first, as the notebooks do."""
     module = IMPORT_NAMES.get(lib, lib.replace("-", "_"))
-    code = f"import torch\nimport {module}\n{SMOKE.get(lib, '')}"
+    side, smoke = SMOKE.get(lib, (None, ""))
+    code = f"import torch\nimport {module}\n{smoke if side == framework else ''}"
     try:
         proc = subprocess.run(
             [str(python), "-c", code], capture_output=True, text=True, timeout=300, env=kernel_env(python),

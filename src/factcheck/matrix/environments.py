@@ -578,9 +578,9 @@ class RunEnvironment:
         kept = {canonical(n): v for n, v in pip.freeze().items()}
         core = {n: kept[n] for n in CORE_KEPT if n in kept}
         core_file = write_constraints(self.env_dir / "core-kept.txt", core) if core else None
-        failing = [] if self.pinned_run else [lib for lib in libs if import_error(self.python, lib) is not None]
+        failing = [lib for lib in libs if not self.pinned_run and import_error(self.python, lib, self.framework)]
         for lib in reversed(failing):
-            error = import_error(self.python, lib)
+            error = import_error(self.python, lib, self.framework)
             if error is None:
                 self.notes.append(f"{lib} imports once the libraries left out before it were removed")
                 continue
@@ -604,7 +604,7 @@ class RunEnvironment:
                 self.used += [WHEELHOUSE / f.name for f in files]
                 if rc != 0 or pip.install([f"{lib}=={version}"], core_file)[0] != 0:
                     continue
-                if import_error(self.python, lib) is None:
+                if import_error(self.python, lib, self.framework) is None:
                     if not self.frameworks_intact(pip).ok:  # it imports, but shadows TensorFlow or Keras
                         self.restore(pip, before)
                         continue
