@@ -357,6 +357,22 @@ def test_a_sentence_points_to_numbered_notes_instead_of_repeating_each_reason(de
     assert "it needs torch>=2.4" in sentence(c, {"tensorflow": [], "pytorch": verdicts}), "inline without notes"
 
 
+def test_a_strips_note_names_the_same_releases_as_the_sentence_that_points_to_it(demo):
+    from factcheck.reports.versions_page import strip_html
+
+    c = _claim(demo, verdict="holds")
+    missing = "cell 9: No module named 'litert_torch'"
+    marks = [
+        Mark(r, f"{r}.0", COULD_NOT_RUN, missing, "2026-12-07", reason_kind="missing-package", package="litert_torch")
+        for r in ("2.1", "2.3")
+    ]  # fmt: skip
+    untested = Mark("2.2", None, "untested", None, None)
+    verdicts = release_verdicts(c, "pytorch", [marks[0], untested, marks[1], *_marks({"2.4": HOLDS})])
+    strips = strip_html(c, {"tensorflow": [], "pytorch": verdicts}, "../versions/")
+    assert 'not checkable here on PyTorch 2.1–2.3 (<a href="#' in strips, strips
+    assert f'<li id="{c.id}-release-note-1">PyTorch 2.1–2.3: ' in strips, "the note spans what the sentence spans"
+
+
 def test_a_strip_draws_one_stripe_per_run_of_releases_in_the_same_state(demo):
     from factcheck.reports.versions_page import strip_html
 
