@@ -541,7 +541,7 @@ def test_a_library_that_another_left_out_library_broke_is_kept_as_installed(tmp_
     left = run.ensure_imports(Pip(installed), ["transformers", "litert-torch"], {}, start={})
     assert [x.package for x in left] == ["litert-torch"]
     assert installed == {"transformers": "0.9.0"}, "transformers kept as installed, not traded for an older one"
-    assert any("transformers imports once the libraries left out before it were removed" in n for n in run.notes)
+    assert any("transformers imports once the libraries handled before it" in n for n in run.notes)
 
 
 def test_pip_running_out_of_disk_stops_the_run_instead_of_naming_libraries_left_out(tmp_path, monkeypatch):
@@ -840,3 +840,29 @@ def test_a_tensorflow_run_needs_transformers_to_import_not_its_pytorch_models_to
     torch_code, tf_code = ran
     assert "BertModel(BertConfig(" in torch_code, "a torch run: the PyTorch side's models must work"
     assert "BertModel" not in tf_code and "import transformers" in tf_code, "a TensorFlow run: it imports"
+
+
+def test_a_library_that_a_trade_broke_after_it_imported_is_handled_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "envs")
+    monkeypatch.setattr(Run, "frameworks_intact", lambda self, pip: Check("imports-as-installed", True))
+    dated = _dated(("1.16.2", "2024-05-01"), ("1.17.0", "2024-09-01"), ("1.18.0", "2025-03-01"))
+    run = Run("tensorflow", "2.16", "2.16.2", {"onnx": dated, "tf2onnx": dated}, tmp_path)
+    installed = {"onnx": "1.17.0", "tf2onnx": "1.18.0"}
+
+    class Pip(_StatePip):
+        def install(self, reqs, constraints, timeout=900, extra=()):
+            name, version = reqs[0].split("==")
+            installed[name] = version
+            if name == "tf2onnx":  # its older release moves onnx up to one that does not import here
+                installed["onnx"] = "1.18.0"
+            return 0, ""
+
+    def import_error(python, lib, framework="torch"):
+        if lib == "tf2onnx":
+            return None if installed["tf2onnx"] == "1.17.0" else "ImportError: cannot import name 'x' from 'onnx'"
+        return None if installed["onnx"] == "1.17.0" else "AttributeError: module 'ml_dtypes' has no attribute 'x'"
+
+    monkeypatch.setattr(environments, "import_error", import_error)
+    assert run.ensure_imports(Pip(installed), ["onnx", "tf2onnx"], {}) == []
+    assert installed == {"onnx": "1.17.0", "tf2onnx": "1.17.0"}, "onnx, broken by tf2onnx's trade, traded back"
+    assert any("onnx stopped importing after the trades above" in note for note in run.notes)

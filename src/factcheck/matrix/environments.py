@@ -568,63 +568,79 @@ class RunEnvironment:
     def ensure_imports(self, pip: Pip, libs: list[str], reqs: dict[str, str], start: dict | None = None) -> list:
         """Each installed library must import beside this release: one that installs but does
         not import (onnx calling an ml_dtypes the release holds back) gives way to its newest
-        older minor release that does, a few tries at most; the notes say which and why. Leaving
-        one library out can mend another (beside torch 2.4, the torchao 0.18 that litert-torch
-        brought broke transformers' import too), so the libraries that fail are handled last
-        listed first, and each is checked again just before its turn."""
-        left_out = []
+        older minor release that does, a few tries at most; the notes say which and why.
+
+        Leaving one library out can mend another (beside torch 2.4, the torchao 0.18 that
+        litert-torch brought broke transformers' import too). The libraries that fail are handled
+        last listed first, since ``install_evidence`` lists those released in step with the
+        framework (ExecuTorch, Transformers) first: the others give way before them. Each is
+        checked again just before its turn, and all once more after the trades, which move
+        dependencies and can break a library that imported at first."""
+        left_out: list[LeftOut] = []
         # A trade keeps the frameworks, their companions and NumPy where the core put them; the
         # library's own dependencies move with it.
         kept = {canonical(n): v for n, v in pip.freeze().items()}
         core = {n: kept[n] for n in CORE_KEPT if n in kept}
         core_file = write_constraints(self.env_dir / "core-kept.txt", core) if core else None
-        failing = [lib for lib in libs if not self.pinned_run and import_error(self.python, lib, self.framework)]
-        for lib in reversed(failing):
-            error = import_error(self.python, lib, self.framework)
-            if error is None:
-                self.notes.append(f"{lib} imports once the libraries left out before it were removed")
-                continue
-            self.say(f"  {lib} installs but does not import: {error[:120]}")
-            installed = pip.freeze().get(lib) or next(
-                (v for n, v in pip.freeze().items() if canonical(n) == canonical(lib)), None
-            )
-            before = pip.freeze()
-            data = self.pypi.get(lib) or self._pypi(lib)
-            minors = newest_per_minor(releases(lib, data))
-            cap = self.lock.get(canonical(lib))
-            # Older minors first (a library too new for the release); then newer ones up to the
-            # lock (one too old for the other packages here), named as the library's boundary.
-            older = [v for v in sorted(minors.values(), key=_version_key, reverse=True)
-                     if installed and _version_key(v) < _version_key(installed)][:IMPORT_TRIES]  # fmt: skip
-            newer = [v for v in sorted(minors.values(), key=_version_key)
-                     if installed and _version_key(v) > _version_key(installed)
-                     and (cap is None or _version_key(v) <= _version_key(cap))][:IMPORT_TRIES]  # fmt: skip
-            for version in [*older, *newer]:
-                rc, _out, files = pip.download([f"{lib}=={version}"], core_file, WHEELHOUSE, LIB_TIMEOUT_S)
-                self.used += [WHEELHOUSE / f.name for f in files]
-                if rc != 0 or pip.install([f"{lib}=={version}"], core_file)[0] != 0:
+        for look in ("first", "again"):
+            gone = {x.package for x in left_out}
+            failing = [lib for lib in libs if lib not in gone and not self.pinned_run
+                       and import_error(self.python, lib, self.framework)]  # fmt: skip
+            if look == "again" and failing:
+                self.notes.append(f"{', '.join(failing)} stopped importing after the trades above: handled again")
+            for lib in reversed(failing):
+                error = import_error(self.python, lib, self.framework)
+                if error is None:
+                    self.notes.append(f"{lib} imports once the libraries handled before it were traded or left out")
                     continue
-                if import_error(self.python, lib, self.framework) is None:
-                    if not self.frameworks_intact(pip).ok:  # it imports, but shadows TensorFlow or Keras
-                        self.restore(pip, before)
-                        continue
-                    which = (
-                        "the newest older" if _version_key(version) < _version_key(installed) else "the oldest newer"
-                    )
-                    self.notes.append(
-                        f"{lib} {version}: {which} release that imports beside {self.spec['package']} "
-                        f"{self.version} ({lib} {installed}: {error[:160]})"
-                    )
-                    self.asked[canonical(lib)] = f"{lib}=={version}: {installed} does not import here"
-                    break
-            else:
-                tried = ", ".join([*older, *newer]) or "no other release"
-                left_out.append(LeftOut(lib, f"installs but does not work here ({tried} tried): {error[:300]}"))
-                if older or newer:
-                    self.restore(pip, before)
-                if start is not None:
-                    self.remove(pip, lib, start, [other for other in libs if other != lib])
+                self.say(f"  {lib} installs but does not import: {error[:120]}")
+                if (gave_up := self._trade_for_one_that_imports(pip, lib, error, core_file, libs, start)) is not None:
+                    left_out.append(gave_up)
         return left_out
+
+    def _trade_for_one_that_imports(
+        self, pip: Pip, lib: str, error: str, core_file, libs: list[str], start: dict | None
+    ) -> LeftOut | None:
+        """Trade ``lib`` (which does not import: ``error``) for the nearest minor release that does;
+        None when one does, else why it is left out (it is then uninstalled, from ``start``)."""
+        installed = pip.freeze().get(lib) or next(
+            (v for n, v in pip.freeze().items() if canonical(n) == canonical(lib)), None
+        )
+        before = pip.freeze()
+        data = self.pypi.get(lib) or self._pypi(lib)
+        minors = newest_per_minor(releases(lib, data))
+        cap = self.lock.get(canonical(lib))
+        # Older minors first (a library too new for the release); then newer ones up to the
+        # lock (one too old for the other packages here), named as the library's boundary.
+        older = [v for v in sorted(minors.values(), key=_version_key, reverse=True)
+                 if installed and _version_key(v) < _version_key(installed)][:IMPORT_TRIES]  # fmt: skip
+        newer = [v for v in sorted(minors.values(), key=_version_key)
+                 if installed and _version_key(v) > _version_key(installed)
+                 and (cap is None or _version_key(v) <= _version_key(cap))][:IMPORT_TRIES]  # fmt: skip
+        for version in [*older, *newer]:
+            rc, _out, files = pip.download([f"{lib}=={version}"], core_file, WHEELHOUSE, LIB_TIMEOUT_S)
+            self.used += [WHEELHOUSE / f.name for f in files]
+            if rc != 0 or pip.install([f"{lib}=={version}"], core_file)[0] != 0:
+                continue
+            if import_error(self.python, lib, self.framework) is None:
+                if not self.frameworks_intact(pip).ok:  # it imports, but shadows TensorFlow or Keras
+                    self.restore(pip, before)
+                    continue
+                which = "the newest older" if _version_key(version) < _version_key(installed) else "the oldest newer"
+                self.notes.append(
+                    f"{lib} {version}: {which} release that imports beside {self.spec['package']} "
+                    f"{self.version} ({lib} {installed}: {error[:160]})"
+                )
+                self.asked[canonical(lib)] = f"{lib}=={version}: {installed} does not import here"
+                break
+        else:
+            tried = ", ".join([*older, *newer]) or "no other release"
+            if older or newer:
+                self.restore(pip, before)
+            if start is not None:
+                self.remove(pip, lib, start, [other for other in libs if other != lib])
+            return LeftOut(lib, f"installs but does not work here ({tried} tried): {error[:300]}")
+        return None
 
     def remove(self, pip: Pip, lib: str, start: dict[str, str], others: list[str]) -> None:
         """Uninstall a library left out, and what it alone brought since ``start`` (the
