@@ -165,7 +165,7 @@ def test_could_not_run_is_not_checkable_here_with_its_reason_in_words_never_a_fa
     early = Mark("2.0", "2.0.1", COULD_NOT_RUN, "cell 16: No module named 'executorch'", "2026-12-07",
                  reason_kind="missing-package", package="executorch", left_out=unreleased)  # fmt: skip
     assert release_verdicts(c, "pytorch", [early])[0].note == (
-        "executorch did not exist yet in this release's time (its first release came after the next torch minor,"
+        "executorch had no release on PyPI yet in this release's time (its first came after the next torch minor,"
         " 2023-10-04)"
     )
     assert "fail" not in text

@@ -121,8 +121,8 @@ def not_checkable_words(mark: Mark) -> str:
                               mark.left_out or "")  # fmt: skip
         if unreleased:
             return (
-                f"{package or 'a library the evidence needs'} did not exist yet in this release's time"
-                f" (its first release came after the next {unreleased.group(1)} minor, {unreleased.group(2)})"
+                f"{package or 'a library the evidence needs'} had no release on PyPI yet in this release's time"
+                f" (its first came after the next {unreleased.group(1)} minor, {unreleased.group(2)})"
             )
         pinned = _PINS_ANOTHER_PATCH.search(mark.left_out or "")
         if pinned and mark.version and pinned["pin"] != mark.version and _minor(pinned["pin"]) == mark.release:
