@@ -120,9 +120,12 @@ def not_checkable_words(mark: Mark) -> str:
         unreleased = re.match(r"not yet released: no release before the next minor (\S+) after \S+ came out \((.+)\)$",
                               mark.left_out or "")  # fmt: skip
         if unreleased:
+            # the date is the next minor's, not the library's; a yanked upload is no release (the
+            # matrix skips them: ExecuTorch's 0.1 uploads of October 2023 were yanked)
             return (
                 f"{package or 'a library the evidence needs'} had no release on PyPI yet in this release's time"
-                f" (its first came after the next {unreleased.group(1)} minor, {unreleased.group(2)})"
+                f" (none, leaving aside any later yanked, before the next {unreleased.group(1)} minor came out"
+                f" on {unreleased.group(2)})"
             )
         pinned = _PINS_ANOTHER_PATCH.search(mark.left_out or "")
         if pinned and mark.version and pinned["pin"] != mark.version and _minor(pinned["pin"]) == mark.release:
