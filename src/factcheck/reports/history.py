@@ -252,6 +252,11 @@ def unchecked_notes(verdicts_by_side: dict[str, list[ReleaseVerdict]]) -> dict[t
     return notes
 
 
+def tested_releases(verdicts: list[ReleaseVerdict]) -> list[str]:
+    """The releases a run reached: the list every span of a sentence, and of its notes, is drawn from."""
+    return [v.release for v in verdicts if v.mark.outcome != "untested"]
+
+
 def side_sentence(
     claim: Claim, side: str, verdicts: list[ReleaseVerdict], numbers: dict[tuple[str, str], int] | None = None
 ) -> str:
@@ -259,7 +264,7 @@ def side_sentence(
     reason) -> its note's number), a release that could not be checked points to its note instead
     of repeating the reason: a claim with many such releases keeps a sentence that fits a phone."""
     label = LABELS[side]
-    tested = [v.release for v in verdicts if v.mark.outcome != "untested"]
+    tested = tested_releases(verdicts)
     if not tested:
         return f"not yet run on other {label} releases"
     first = since(claim, verdicts)

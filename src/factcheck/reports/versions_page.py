@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 
 from ..vocabulary import FRAMEWORK_IDS, LABELS, VERDICT
-from .history import ReleaseVerdict, sentence, since, unchecked_notes
+from .history import ReleaseVerdict, sentence, since, tested_releases, unchecked_notes
 from .releases import Matrix, ranges, release_key
 
 NOT_CHECKABLE = "not-checkable"
@@ -76,17 +76,11 @@ def strip_html(claim, verdicts_by_side: dict[str, list[ReleaseVerdict]], version
     link = f' <a href="{versions_link}#{claim.id}">By release</a>'
     listed = "".join(
         f'<li id="{claim.id}-release-note-{numbers[key]}">{LABELS[key[0]]} '
-        f"{', '.join(ranges(_tested(verdicts_by_side[key[0]]), set(rels)))}: {html.escape(key[1])}</li>"
+        f"{', '.join(ranges(tested_releases(verdicts_by_side[key[0]]), set(rels)))}: {html.escape(key[1])}</li>"
         for key, rels in notes.items()
     )
     note_list = f'<ol class="release-notes">{listed}</ol>' if notes else ""
     return f'<div class="release-strips">{"".join(rows)}<p class="release-sentence">{text}{link}</p>{note_list}</div>'
-
-
-def _tested(verdicts: list[ReleaseVerdict]) -> list[str]:
-    """The releases a run reached, the list the sentence's spans are drawn from (history.side_sentence):
-    a note spans what the sentence that points to it spans."""
-    return [v.release for v in verdicts if v.mark.outcome != UNTESTED]
 
 
 def _linked_notes(text: str, anchor: str) -> str:
