@@ -3,9 +3,15 @@ or could-not-run with a reason, on fixture notebooks executed for real and on ha
 
 from __future__ import annotations
 
-from factcheck.judging.blame import error_line
-from factcheck.judging.classify import classify_claims, classify_side
-from factcheck.judging.results import EARLIER_CELL, MISSING_PACKAGE, PACKAGE_MISMATCH, count_outcomes
+from factcheck.judging.blame import error_line, notebook_errors
+from factcheck.judging.classify import classify_claims, classify_side, rebuild_executed
+from factcheck.judging.results import (
+    EARLIER_CELL,
+    MISSING_PACKAGE,
+    PACKAGE_MISMATCH,
+    NotebookResult,
+    count_outcomes,
+)
 from factcheck.vocabulary import COULD_NOT_RUN, FAILS, HOLDS, KERNEL_DIED, TIMEOUT
 
 
@@ -255,6 +261,33 @@ def test_a_library_error_that_a_child_process_raised_is_judged_like_the_cells_ow
         assert side.outcome == FAILS, raised
         side = classify_side({"cells": [_cell(own, ["t"], raised.split(": ", 1))]}, ["t"])
         assert side.outcome == FAILS, raised
+
+
+def test_a_quoted_child_traceback_names_the_installed_library_whose_code_raised():
+    launch = "out, err = proc.communicate()\nassert proc.returncode == 0, f'torch backend failed: {err}'"
+    frames = (
+        'torch backend failed:\nTraceback (most recent call last):\n  File "<string>", line 4, in <module>\n'
+        '  File "/e/lib/python3.11/site-packages/keras/__init__.py", line 2, in <module>\n'
+        '  File "/e/lib/python3.11/site-packages/keras/src/backend/torch/core.py", line 9, in <module>\n'
+    )
+    for raised, why in (
+        ("AttributeError: module 'torch' has no attribute 'float8_e4m3fn'",
+         "(from keras, installed here, which needs a newer torch)"),
+        ("TypeError: register_pytree_node() got an unexpected keyword argument 'flatten_with_keys_fn'",
+         "(keras, installed here, calls an API of a newer release)"),
+    ):  # fmt: skip
+        nb = {"cells": [_cell(launch, ["t"], ("AssertionError", frames + raised))]}
+        side = classify_side(nb, ["t"])
+        assert side.reason.kind == PACKAGE_MISMATCH and side.reason.detail.endswith(why), side.reason.detail
+        # judged again from the run's record, whose error line has lost the frames
+        record = NotebookResult("x.ipynb", "ran", "0" * 16, errors=notebook_errors(nb))
+        again = classify_side(rebuild_executed({"cells": [_cell(launch, ["t"])]}, record), ["t"])
+        assert again.reason.detail == side.reason.detail
+    # a traceback that names no installed package keeps the unnamed words
+    bare = 'torch backend failed:\nTraceback (most recent call last):\n  File "<string>", line 4, in <module>\n'
+    raised = "AttributeError: module 'torch' has no attribute 'float8_e4m3fn'"
+    side = classify_side({"cells": [_cell(launch, ["t"], ("AssertionError", bare + raised))]}, ["t"])
+    assert side.reason.detail.endswith("(from an installed library that needs a newer torch)")
 
 
 def test_a_cell_recording_a_failed_claims_figures_does_not_take_later_claims_down():

@@ -226,6 +226,31 @@ def test_an_installed_library_that_does_not_import_is_never_called_not_installed
     assert "not installed" not in words
 
 
+def test_a_library_whose_own_code_raised_is_named_with_its_version_and_where_it_came_from(demo):
+    # Keras 3.15 on the torch backend, run in a child process beside torch 2.1 and 2.2: the Keras
+    # that TensorFlow 2.21 brings is the library too new for the release, and the words say so.
+    c = _claim(demo, verdict="holds")
+    reads = Mark("2.1", "2.1.2", COULD_NOT_RUN, "cell 34: AssertionError: ... AttributeError: module"
+                 " 'torch.utils._pytree' has no attribute 'register_pytree_node' (from keras, installed here,"
+                 " which needs a newer torch)", "2026-12-07", reason_kind="package-mismatch", package="torch",
+                 library="keras 3.15.1", beside="TensorFlow 2.21.0")  # fmt: skip
+    words = release_verdicts(c, "pytorch", [reads])[0].note
+    assert words == (
+        "keras 3.15.1, installed here as TensorFlow 2.21.0's companion, needs a newer torch than this release"
+        " (it reads torch.utils._pytree.register_pytree_node)"
+    )
+    passes = Mark("2.2", "2.2.2", COULD_NOT_RUN, "cell 34: AssertionError: ... TypeError: register_pytree_node()"
+                  " got an unexpected keyword argument 'flatten_with_keys_fn' (keras, installed here, calls an API"
+                  " of a newer release)", "2026-12-07", reason_kind="package-mismatch",
+                  library="keras 3.15.1", beside="TensorFlow 2.21.0")  # fmt: skip
+    words = release_verdicts(c, "pytorch", [passes])[0].note
+    assert words == (
+        "keras 3.15.1, installed here as TensorFlow 2.21.0's companion, needs a newer torch than this release"
+        " (it passes flatten_with_keys_fn to register_pytree_node(), which this release does not take)"
+    ), "the release it needs is named even where the error does not name it"
+    assert "a library the evidence needs" not in words
+
+
 def test_a_claim_whose_api_is_not_in_the_release_reads_what_arrived_when(demo):
     c = _claim(demo, verdict="false")
     own = "cell 36: keras.ops arrived with Keras 3 (TensorFlow 2.16); this is Keras 2.15.0"

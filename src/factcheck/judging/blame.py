@@ -117,6 +117,23 @@ def is_missing_package(output: dict) -> bool:
     return module.split(".")[0] not in FRAMEWORK_MODULES
 
 
+# A frame of an installed package in a quoted traceback: File ".../site-packages/keras/src/...", line 8
+_PACKAGE_FRAME = re.compile(r'File "[^"]*[/\\](?:site|dist)-packages[/\\]([A-Za-z_]\w*)[/\\][^"]*", line \d+')
+
+
+def raising_library(output: dict, besides: str | None = None) -> str | None:
+    """The installed package whose code raised, where the error quotes a child process's
+    traceback with file names (``keras`` for Keras 3.15's torch backend on torch 2.1): the last
+    frame in site-packages that is neither ours nor ``besides`` (the release the error says is
+    too old). None when the quote names no such frame."""
+    if output.get("raised_in"):  # an error rebuilt from a run's record (judging/classify.py)
+        return output["raised_in"] if output["raised_in"] != besides else None
+    evalue = _ANSI.sub("", str(output.get("evalue", "")))
+    tops = [m.group(1) for m in _PACKAGE_FRAME.finditer(evalue)]
+    mine = [t for t in tops if t not in OWN_MODULES and t != besides]
+    return mine[-1] if mine else None
+
+
 def mismatched_module(output: dict) -> str | None:
     """The library an AttributeError names when it is neither a framework nor ours
     (``module 'ml_dtypes' has no attribute 'float4_e2m1fn'`` -> ``ml_dtypes``): two installed
@@ -195,7 +212,10 @@ def notebook_errors(nb) -> list[dict]:
             continue
         err = cell_error(cell)
         if err is not None:
-            found.append({"cell": index + 1, "tags": _tags(cell), "error": error_line(err)})
+            entry = {"cell": index + 1, "tags": _tags(cell), "error": error_line(err)}
+            if library := raising_library(err):  # the error line drops the frames: kept for judging again
+                entry["raised_in"] = library
+            found.append(entry)
     return found
 
 

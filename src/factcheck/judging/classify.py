@@ -45,6 +45,7 @@ from .blame import (
     names_written,
     not_in_release,
     notebook_errors,
+    raising_library,
     unsupported_python,
 )
 from .results import (
@@ -130,10 +131,16 @@ def classify_side(
     source = "\n".join(_source(c) for c in cells if c.get("cell_type") == "code")
     if (blamed := _mismatch(err, source)) is not None:
         blamed = blamed.split(".")[0]
+        # the library whose code raised, where a quoted child traceback names it (Keras on torch)
+        library = raising_library(err, besides=blamed or None)
         if blamed in FRAMEWORK_MODULES:
-            why = f" (from an installed library that needs a newer {blamed})"
+            who = f"{library}, installed here, which" if library else "an installed library that"
+            why = f" (from {who} needs a newer {blamed})"
+        elif blamed:
+            why = ""
         else:
-            why = "" if blamed else " (an installed library calls an API of a newer release)"
+            who = f"{library}, installed here," if library else "an installed library"
+            why = f" ({who} calls an API of a newer release)"
         return cannot(PACKAGE_MISMATCH, f"cell {i + 1}: {line}{why}", i + 1, blamed or None)
 
     # 3. Was it a consequence of an earlier cell that raised?
@@ -187,7 +194,7 @@ def rebuild_executed(source_nb, record: NotebookResult) -> dict:
     without executing anything. Only valid while the source hash matches."""
     cells = []
     stopped = record.cell if record.status in (TIMEOUT, KERNEL_DIED) else None
-    errors = {e["cell"]: e["error"] for e in record.errors}
+    errors = {e["cell"]: e for e in record.errors}
     for index, cell in enumerate(source_nb.get("cells", [])):
         cell = dict(cell)
         if cell.get("cell_type") == "code":
@@ -195,8 +202,11 @@ def rebuild_executed(source_nb, record: NotebookResult) -> dict:
             cell["execution_count"] = index + 1 if ran else None
             cell["outputs"] = []
             if index + 1 in errors:
-                ename, _, evalue = errors[index + 1].partition(": ")
-                cell["outputs"] = [{"output_type": "error", "ename": ename, "evalue": evalue, "traceback": []}]
+                ename, _, evalue = errors[index + 1]["error"].partition(": ")
+                output = {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": []}
+                if errors[index + 1].get("raised_in"):
+                    output["raised_in"] = errors[index + 1]["raised_in"]
+                cell["outputs"] = [output]
         cells.append(cell)
     return {"cells": cells, "metadata": dict(source_nb.get("metadata", {}))}
 

@@ -27,6 +27,7 @@ from ..matrix.discovery import PATCH_KEPT
 from ..sources.registry import Claim, Era
 from ..vocabulary import (
     ALL_FRAMEWORK_MODULES,
+    COMPANION,
     COULD_NOT_RUN,
     FAILS,
     HOLDS,
@@ -34,6 +35,7 @@ from ..vocabulary import (
     LABELS,
     NOT_EXECUTED,
     NOT_STARTED,
+    RUN_NAME,
     TIMEOUT,
     VERDICT,
 )
@@ -97,6 +99,30 @@ def _installed_but_broken(mark: Mark, package: str | None) -> str:
     return f"{who} is installed here but does not work with this release"
 
 
+_UNEXPECTED = re.compile(r"(\w+)\(\) got an unexpected keyword argument '(\w+)'")
+
+
+def _library_raised(mark: Mark) -> str:
+    """Words for an installed library whose own code raised beside this release (Keras 3.15's
+    torch backend on torch 2.0-2.2): the library and its version, where it came from when it is
+    the other framework's companion, and what it wanted."""
+    name = mark.library.split()[0]
+    other = next((side for side, label in LABELS.items() if mark.beside and mark.beside.startswith(f"{label} ")), None)
+    came = f" as {mark.beside}'s companion" if other and COMPANION.get(other) == name else ""
+    detail = mark.detail or ""
+    if wanted := _wanted(detail):
+        what = f"it {wanted}"
+    elif passed := _UNEXPECTED.search(detail):
+        what = f"it passes {passed[2]} to {passed[1]}(), which this release does not take"
+    else:
+        what = ""
+    # the release under test is the other side's other: a run of torch 2.2 has TensorFlow beside it
+    this = next((side for side in RUN_NAME if other and side != other), None)
+    package = mark.package or (RUN_NAME[this] if this else None)
+    needs = f"a newer {package} than this release" if package else "a newer release than this one"
+    return f"{mark.library}, installed here{came}, needs {needs}" + (f" ({what})" if what else "")
+
+
 def not_checkable_words(mark: Mark) -> str:
     """Why a release could not be checked, in words a reader can act on."""
     kind, package = mark.reason_kind, mark.package
@@ -155,6 +181,8 @@ def not_checkable_words(mark: Mark) -> str:
             f"{package or 'a library the evidence needs'} needs Keras 3 (it imports keras.ops), and TensorFlow's"
             " Keras became Keras 3 only in 2.16: this release ships Keras 2"
         )
+    if kind == PACKAGE_MISMATCH and mark.library:
+        return _library_raised(mark)
     if kind == PACKAGE_MISMATCH and package in ALL_FRAMEWORK_MODULES:
         # the name it wanted, where the error says (Keras 3.15's torch backend reads torch.float8_e4m3fn)
         wanted = _wanted(mark.detail or "")

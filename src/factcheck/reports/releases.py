@@ -6,6 +6,7 @@ executes an old release. history.py turns marks into verdicts; versions_page.py 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from ..vocabulary import (
     COULD_NOT_RUN,
     FAILS,
     FRAMEWORK_IDS,
+    LABELS,
     RUN_NAME,
     SIDE_OF_RUN,
     UNTESTED,
@@ -39,6 +41,8 @@ class Mark:
     reason_kind: str | None = None  # could-not-run: judging/results.py's reason kind
     package: str | None = None  # could-not-run: the package to blame
     left_out: str | None = None  # could-not-run: why the run left that package out
+    library: str | None = None  # could-not-run: the installed library that raised, and its version ("keras 3.15.1")
+    beside: str | None = None  # the other framework the run installed beside the release ("TensorFlow 2.21.0")
 
 
 @dataclass
@@ -105,13 +109,29 @@ class Matrix:
                     ),
                     None,
                 )
+            library = None
+            if reason and run.environment is not None and (said := _RAISED_IN.search(reason.detail or "")):
+                name = said[1]
+                installed = {k.lower().replace("_", "-"): v for k, v in run.environment.packages.items()}
+                library = f"{name} {installed[name.replace('_', '-')]}" if name.replace("_", "-") in installed else name
             marks.append(
                 Mark(
                     run.requested, got, result.outcome, detail, date, stale, tag,
-                    reason.kind if reason else None, package, left,
+                    reason.kind if reason else None, package, left, library, _beside(run, side),
                 )
             )  # fmt: skip
         return marks
+
+
+# judging/classify.py's words for a library whose own code raised: "(from keras, installed here, ..."
+_RAISED_IN = re.compile(r"\((?:from )?([\w.-]+), installed here,")
+
+
+def _beside(run: RunResult, side: str) -> str | None:
+    """The other framework of a run, with the version it got ("TensorFlow 2.21.0")."""
+    other = next((s for s in FRAMEWORK_IDS if s != side), None)
+    version = run.got.get(RUN_NAME[other]) if other else None
+    return f"{LABELS[other]} {version}" if version else None
 
 
 def current_hashes(notebooks) -> dict[str, str]:
