@@ -101,6 +101,9 @@ def test_an_era_with_today_s_verdict_is_still_named_in_the_sentence(demo):
     text = sentence(c, {"tensorflow": verdicts, "pytorch": []})
     assert "on TensorFlow 2.12 the verdict was holds too: TensorFlow 2.12 still aliased" in text, text
     assert "every release checked:" not in text, "the era's reason would show nowhere"
+    assert "Holds on TensorFlow 2.13–2.21; on TensorFlow 2.12 the verdict was holds too" in text, (
+        "the era's releases are named once, with their reason"
+    )
 
 
 def test_a_change_no_history_explains_is_refused_naming_claim_side_and_release(demo):

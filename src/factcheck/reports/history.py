@@ -297,7 +297,13 @@ def side_sentence(
         return f"not yet run on other {label} releases"
     first = since(claim, verdicts)
     checked = [v for v in verdicts if v.checkable]
-    if checked and all(v.verdict == claim.verdict for v in checked):
+    in_eras = {v.release for v in checked if v.era is not None}
+    if checked and all(v.verdict == claim.verdict for v in checked) and in_eras:
+        # an era with today's verdict is named below with its reason: the rest are named here,
+        # so no release is named twice
+        plain = {v.release for v in checked} - in_eras
+        parts = [f"on {label} {', '.join(ranges(tested, plain))}"] if plain else []
+    elif checked and all(v.verdict == claim.verdict for v in checked):
         parts = [f"on every {label} release checked ({', '.join(ranges(tested, {v.release for v in checked}))})"]
     elif first:
         # "since 2.18" alone would say it did not hold before an era in the middle of the window
