@@ -240,7 +240,7 @@ def test_a_library_whose_own_code_raised_is_named_with_its_version_and_where_it_
     words = release_verdicts(c, "pytorch", [reads])[0].note
     assert words == (
         "keras 3.15.1, installed here as TensorFlow 2.21.0's companion, needs a newer torch than this release"
-        " (it reads torch.utils._pytree.register_pytree_node)"
+        " (it reads torch.utils._pytree.register_pytree_node): a limit of our run, not of this release"
     )
     passes = Mark("2.2", "2.2.2", COULD_NOT_RUN, "cell 34: AssertionError: ... TypeError: register_pytree_node()"
                   " got an unexpected keyword argument 'flatten_with_keys_fn' (keras, installed here, calls an API"
@@ -249,7 +249,8 @@ def test_a_library_whose_own_code_raised_is_named_with_its_version_and_where_it_
     words = release_verdicts(c, "pytorch", [passes])[0].note
     assert words == (
         "keras 3.15.1, installed here as TensorFlow 2.21.0's companion, needs a newer torch than this release"
-        " (it passes flatten_with_keys_fn to register_pytree_node(), which this release does not take)"
+        " (it passes flatten_with_keys_fn to register_pytree_node(), which this release does not take):"
+        " a limit of our run, not of this release"
     ), "the release it needs is named even where the error does not name it"
     assert "a library the evidence needs" not in words
 

@@ -120,7 +120,8 @@ def _library_raised(mark: Mark) -> str:
     this = next((side for side in RUN_NAME if other and side != other), None)
     package = mark.package or (RUN_NAME[this] if this else None)
     needs = f"a newer {package} than this release" if package else "a newer release than this one"
-    return f"{mark.library}, installed here{came}, needs {needs}" + (f" ({what})" if what else "")
+    ours = ": a limit of our run, not of this release" if came else ""  # the other framework's pin brought it
+    return f"{mark.library}, installed here{came}, needs {needs}" + (f" ({what})" if what else "") + ours
 
 
 def not_checkable_words(mark: Mark) -> str:
