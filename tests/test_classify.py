@@ -3,7 +3,7 @@ or could-not-run with a reason, on fixture notebooks executed for real and on ha
 
 from __future__ import annotations
 
-from factcheck.judging.blame import error_line, notebook_errors
+from factcheck.judging.blame import error_line, notebook_errors, raising_library
 from factcheck.judging.classify import classify_claims, classify_side, rebuild_executed
 from factcheck.judging.results import (
     EARLIER_CELL,
@@ -283,6 +283,20 @@ def test_a_quoted_child_traceback_names_the_installed_library_whose_code_raised(
         record = NotebookResult("x.ipynb", "ran", "0" * 16, errors=notebook_errors(nb))
         again = classify_side(rebuild_executed({"cells": [_cell(launch, ["t"])]}, record), ["t"])
         assert again.reason.detail == side.reason.detail
+    # the last frame in torch's own code (the release under test) names the library that called it
+    into_torch = frames + '  File "/e/lib/python3.11/site-packages/torch/utils/_pytree.py", line 3, in f\n'
+    raised = "AttributeError: module 'torch' has no attribute 'float8_e4m3fn'"
+    nb = {"cells": [_cell(launch, ["t"], ("AssertionError", into_torch + raised))]}
+    side = classify_side(nb, ["t"])
+    assert side.reason.detail.endswith("(from keras, installed here, which needs a newer torch)")
+    record = NotebookResult("x.ipynb", "ran", "0" * 16, errors=notebook_errors(nb))
+    assert record.errors[0]["raised_in"] == ["keras", "torch"], "every package on the way is kept, in order"
+    again = classify_side(rebuild_executed({"cells": [_cell(launch, ["t"])]}, record), ["t"])
+    assert again.reason.detail == side.reason.detail
+    # a namespace folder names the distribution under it
+    protobuf = 'x failed:\n  File "/e/site-packages/google/protobuf/message.py", line 2, in f\n'
+    assert raising_library({"evalue": protobuf}) == "google.protobuf"
+    assert raising_library({"raised_in": "keras"}) == "keras", "a record that kept one name still reads"
     # a traceback that names no installed package keeps the unnamed words
     bare = 'torch backend failed:\nTraceback (most recent call last):\n  File "<string>", line 4, in <module>\n'
     raised = "AttributeError: module 'torch' has no attribute 'float8_e4m3fn'"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from builders import build_site, claim
+from builders import build_site, claim, sample_result
 from test_render import render_page
 
 from factcheck.errors import RegistryError
@@ -230,29 +230,76 @@ def test_an_installed_library_that_does_not_import_is_never_called_not_installed
 
 
 def test_a_library_whose_own_code_raised_is_named_with_its_version_and_where_it_came_from(demo):
-    # Keras 3.15 on the torch backend, run in a child process beside torch 2.1 and 2.2: the Keras
-    # that TensorFlow 2.21 brings is the library too new for the release, and the words say so.
+    # Keras 3.15 on the torch backend, run in a child process beside torch 2.0-2.2: the Keras
+    # pinned beside TensorFlow in every PyTorch run is the library too new for the release. One
+    # note for that cause, whatever each release lacked, and nothing said of an older Keras.
     c = _claim(demo, verdict="holds")
     reads = Mark("2.1", "2.1.2", COULD_NOT_RUN, "cell 34: AssertionError: ... AttributeError: module"
                  " 'torch.utils._pytree' has no attribute 'register_pytree_node' (from keras, installed here,"
                  " which needs a newer torch)", "2026-12-07", reason_kind="package-mismatch", package="torch",
                  library="keras 3.15.1", beside="TensorFlow 2.21.0")  # fmt: skip
-    words = release_verdicts(c, "pytorch", [reads])[0].note
-    assert words == (
-        "keras 3.15.1, installed here as TensorFlow 2.21.0's companion, needs a newer torch than this release"
-        " (it reads torch.utils._pytree.register_pytree_node): a limit of our run, not of this release"
-    )
     passes = Mark("2.2", "2.2.2", COULD_NOT_RUN, "cell 34: AssertionError: ... TypeError: register_pytree_node()"
                   " got an unexpected keyword argument 'flatten_with_keys_fn' (keras, installed here, calls an API"
                   " of a newer release)", "2026-12-07", reason_kind="package-mismatch",
                   library="keras 3.15.1", beside="TensorFlow 2.21.0")  # fmt: skip
-    words = release_verdicts(c, "pytorch", [passes])[0].note
-    assert words == (
-        "keras 3.15.1, installed here as TensorFlow 2.21.0's companion, needs a newer torch than this release"
-        " (it passes flatten_with_keys_fn to register_pytree_node(), which this release does not take):"
-        " a limit of our run, not of this release"
-    ), "the release it needs is named even where the error does not name it"
-    assert "a library the evidence needs" not in words
+    words = {v.note for v in release_verdicts(c, "pytorch", [reads, passes])}
+    assert words == {
+        "keras 3.15.1, which every PyTorch run installs with TensorFlow 2.21.0 at the project's pins, needs a newer"
+        " torch than this release; no older keras was tried beside them"
+    }, "the release it needs is named even where the error does not name it"
+    # a library of this run's own choosing: what it wanted, where the error says
+    own = Mark("2.7", "2.7.1", COULD_NOT_RUN, "cell 5: AttributeError: module 'torch' has no attribute 'xpu' (from"
+               " timm, installed here, which needs a newer torch)", "2026-12-07", reason_kind="package-mismatch",
+               package="torch", library="timm 1.0.0", beside="TensorFlow 2.21.0")  # fmt: skip
+    assert release_verdicts(c, "pytorch", [own])[0].note == (
+        "timm 1.0.0, installed here, needs a newer torch than this release (it reads torch.xpu)"
+    )
+
+
+def test_the_library_named_comes_from_the_run_s_record_with_the_version_it_installed():
+    run = sample_result(requested="2.1", got="2.1.2", outcome=COULD_NOT_RUN)
+    run.environment.packages["keras"] = "3.15.1"
+    detail = (
+        "cell 2: AssertionError: ... AttributeError: no float8 (from keras, installed here, which needs a newer torch)"
+    )
+    run.claims["demo-claim"]["pytorch"] = SideResult(
+        COULD_NOT_RUN, ("c",), reason=Reason("package-mismatch", detail, 2, "torch")
+    )
+    run.notebooks["demo/a.ipynb"].errors = [{"cell": 2, "tags": ["c"], "error": "x", "raised_in": ["keras", "torch"]}]
+    (mark,) = Matrix({"pytorch": [run], "tensorflow": []}).marks("demo-claim", "pytorch", "demo/a.ipynb")
+    assert (mark.library, mark.beside) == ("keras 3.15.1", "TensorFlow 2.21.0")
+    run.notebooks["demo/a.ipynb"].errors = [{"cell": 2, "tags": ["c"], "error": "x"}]
+    (mark,) = Matrix({"pytorch": [run], "tensorflow": []}).marks("demo-claim", "pytorch", "demo/a.ipynb")
+    assert mark.library is None, "the words of the reason are not parsed back: only the record names a library"
+
+
+def test_a_library_left_out_says_why_in_words_that_do_not_contradict_themselves(demo):
+    c = _claim(demo, verdict="holds")
+
+    def left(reason, package="litert_torch"):
+        mark = Mark("2.6", "2.6.0", COULD_NOT_RUN, f"cell 9: No module named '{package}'", "2026-12-07",
+                    reason_kind="missing-package", package=package, left_out=reason)  # fmt: skip
+        return release_verdicts(c, "pytorch", [mark])[0].note
+
+    broken = left("installs but does not work here (0.9.4 tried): AttributeError: module 'torch' has no attribute 'x'")
+    assert broken == (
+        "litert_torch installs beside this release but does not work here, so the run left it out (0.9.4 tried):"
+        " AttributeError: module 'torch' has no attribute 'x'"
+    )
+    pinned = left("does not install beside the libraries before it: litert-torch 0.10.0 depends on torchao>=0.17.0")
+    assert pinned.endswith("a limit of our run, which installs every evidence library in one environment")
+    keras_2 = left("needs Keras 3 (it imports keras.ops)", package="keras_hub")
+    assert keras_2.startswith("keras_hub needs Keras 3 (it imports keras.ops), and TensorFlow's Keras became Keras 3")
+
+
+def test_a_side_whose_every_release_is_in_an_era_of_today_s_verdict_reads_as_a_whole_sentence(demo):
+    c = _claim(demo, verdict="holds", history={"tensorflow": [{
+        "releases": "2.12-2.13", "verdict": "holds", "cells": ["tf-check"],
+        "because": "TensorFlow 2.12 and 2.13 still aliased a converted NumPy array",
+        "fails_with": ["tf.estimator ships"]}]})  # fmt: skip
+    verdicts = release_verdicts(c, "tensorflow", _marks({"2.12": FAILS, "2.13": FAILS}))
+    text = sentence(c, {"tensorflow": verdicts, "pytorch": []})
+    assert text.startswith("Holds on TensorFlow 2.12–2.13; on TensorFlow 2.12–2.13 the verdict was holds too: "), text
 
 
 def test_a_claim_whose_api_is_not_in_the_release_reads_what_arrived_when(demo):

@@ -118,19 +118,34 @@ def is_missing_package(output: dict) -> bool:
 
 
 # A frame of an installed package in a quoted traceback: File ".../site-packages/keras/src/...", line 8
-_PACKAGE_FRAME = re.compile(r'File "[^"]*[/\\](?:site|dist)-packages[/\\]([A-Za-z_]\w*)[/\\][^"]*", line \d+')
+_PACKAGE_FRAME = re.compile(r'File "[^"]*[/\\](?:site|dist)-packages[/\\]([A-Za-z_]\w*)(?:[/\\]([A-Za-z_]\w*))?')
+_NAMESPACES = ("google", "nvidia")  # folders shared by several distributions: the next part names it
+# the releases under test: an error raised in their own code is never "an installed library's"
+_UNDER_TEST = ("torch", "torchvision", "tensorflow")
+
+
+def frame_packages(output: dict) -> list[str]:
+    """The installed packages a quoted child traceback passes through, in call order (each once
+    in a row; ``google.protobuf`` for a namespace folder), our own modules left out: what a run
+    records, so judging again chooses as the first judging did."""
+    evalue = _ANSI.sub("", str(output.get("evalue", "")))
+    found: list[str] = []
+    for m in _PACKAGE_FRAME.finditer(evalue):
+        name = f"{m[1]}.{m[2]}" if m[1] in _NAMESPACES and m[2] else m[1]
+        if name not in OWN_MODULES and (not found or found[-1] != name):
+            found.append(name)
+    return found
 
 
 def raising_library(output: dict, besides: str | None = None) -> str | None:
-    """The installed package whose code raised, where the error quotes a child process's
+    """The installed library whose code raised, where the error quotes a child process's
     traceback with file names (``keras`` for Keras 3.15's torch backend on torch 2.1): the last
-    frame in site-packages that is neither ours nor ``besides`` (the release the error says is
-    too old). None when the quote names no such frame."""
-    if output.get("raised_in"):  # an error rebuilt from a run's record (judging/classify.py)
-        return output["raised_in"] if output["raised_in"] != besides else None
-    evalue = _ANSI.sub("", str(output.get("evalue", "")))
-    tops = [m.group(1) for m in _PACKAGE_FRAME.finditer(evalue)]
-    mine = [t for t in tops if t not in OWN_MODULES and t != besides]
+    package in its frames that is not a framework under test, nor ``besides`` (the release the
+    error says is too old). An error rebuilt from a run's record carries the packages recorded
+    (``raised_in``). None when no such frame is quoted."""
+    packages = output.get("raised_in") or frame_packages(output)
+    packages = [packages] if isinstance(packages, str) else packages  # a record of 2026-12-08 kept one name
+    mine = [p for p in packages if p not in _UNDER_TEST and p != besides]
     return mine[-1] if mine else None
 
 
@@ -213,8 +228,8 @@ def notebook_errors(nb) -> list[dict]:
         err = cell_error(cell)
         if err is not None:
             entry = {"cell": index + 1, "tags": _tags(cell), "error": error_line(err)}
-            if library := raising_library(err):  # the error line drops the frames: kept for judging again
-                entry["raised_in"] = library
+            if packages := frame_packages(err):  # the error line drops the frames: kept for judging again
+                entry["raised_in"] = packages
             found.append(entry)
     return found
 

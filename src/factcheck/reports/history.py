@@ -104,24 +104,35 @@ _UNEXPECTED = re.compile(r"(\w+)\(\) got an unexpected keyword argument '(\w+)'"
 
 def _library_raised(mark: Mark) -> str:
     """Words for an installed library whose own code raised beside this release (Keras 3.15's
-    torch backend on torch 2.0-2.2): the library and its version, where it came from when it is
-    the other framework's companion, and what it wanted."""
+    torch backend on torch 2.0-2.2): the library and its version, and what it wanted. When it is
+    the other framework's companion, held at the project's pins in every run of this side, that is
+    said instead: one note for the cause, and no claim about what an older one would have done."""
     name = mark.library.split()[0]
     other = next((side for side, label in LABELS.items() if mark.beside and mark.beside.startswith(f"{label} ")), None)
-    came = f" as {mark.beside}'s companion" if other and COMPANION.get(other) == name else ""
-    detail = mark.detail or ""
-    if wanted := _wanted(detail):
-        what = f"it {wanted}"
-    elif passed := _UNEXPECTED.search(detail):
-        what = f"it passes {passed[2]} to {passed[1]}(), which this release does not take"
-    else:
-        what = ""
     # the release under test is the other side's other: a run of torch 2.2 has TensorFlow beside it
     this = next((side for side in RUN_NAME if other and side != other), None)
     package = mark.package or (RUN_NAME[this] if this else None)
     needs = f"a newer {package} than this release" if package else "a newer release than this one"
-    ours = ": a limit of our run, not of this release" if came else ""  # the other framework's pin brought it
-    return f"{mark.library}, installed here{came}, needs {needs}" + (f" ({what})" if what else "") + ours
+    if other and this and COMPANION.get(other) == name:
+        return (
+            f"{mark.library}, which every {LABELS[this]} run installs with {mark.beside} at the project's pins,"
+            f" needs {needs}; no older {name} was tried beside them"
+        )
+    detail = mark.detail or ""
+    if wanted := _wanted(detail):
+        what = f" (it {wanted})"
+    elif passed := _UNEXPECTED.search(detail):
+        what = f" (it passes {passed[2]} to {passed[1]}(), which this release does not take)"
+    else:
+        what = ""
+    return f"{mark.library}, installed here, needs {needs}{what}"
+
+
+def _needs_keras_3(package: str | None) -> str:
+    return (
+        f"{package or 'a library the evidence needs'} needs Keras 3 (it imports keras.ops), and TensorFlow's"
+        " Keras became Keras 3 only in 2.16: this release ships Keras 2"
+    )
 
 
 def not_checkable_words(mark: Mark) -> str:
@@ -174,14 +185,24 @@ def not_checkable_words(mark: Mark) -> str:
                 f"{package} installed here lacks {lacks[4]}.{lacks[3]}, which our cell calls (a later"
                 f" {package} release brought it): a limit of our evidence, not of this release"
             )
+        who = package or "a library the evidence needs"
+        left = mark.left_out or ""
+        if left.startswith("needs Keras 3"):  # the run left it out for the reason the Keras 2 words give
+            return _needs_keras_3(package)
+        if left.startswith("installs but does not work here"):
+            tried = left.removeprefix("installs but does not work here").strip()
+            return f"{who} installs beside this release but does not work here, so the run left it out {tried}".rstrip()
         # pip's first reason is enough for a sentence (the runs table keeps them all)
-        why = f" ({mark.left_out.split('; ')[0]})" if mark.left_out else ""
-        return f"{package or 'a library the evidence needs'} is not installed beside this release{why}"
+        why = f" ({left.split('; ')[0]})" if left else ""
+        if left.startswith("does not install beside the libraries before it"):
+            # another evidence library's pins stand in the way, in the one environment a run builds
+            return (
+                f"{who} is not installed beside this release{why}: a limit of our run, which installs every"
+                " evidence library in one environment"
+            )
+        return f"{who} is not installed beside this release{why}"
     if kind == PACKAGE_MISMATCH and _NEEDS_KERAS_3.search(mark.detail or ""):
-        return (
-            f"{package or 'a library the evidence needs'} needs Keras 3 (it imports keras.ops), and TensorFlow's"
-            " Keras became Keras 3 only in 2.16: this release ships Keras 2"
-        )
+        return _needs_keras_3(package)
     if kind == PACKAGE_MISMATCH and mark.library:
         return _library_raised(mark)
     if kind == PACKAGE_MISMATCH and package in ALL_FRAMEWORK_MODULES:
@@ -303,7 +324,8 @@ def side_sentence(
         # an era with today's verdict is named below with its reason: the rest are named here,
         # so no release is named twice
         plain = {v.release for v in checked} - in_eras
-        parts = [f"on {label} {', '.join(ranges(tested, plain))}"] if plain else []
+        # every release in an era: the eras' releases are named first, so the sentence starts whole
+        parts = [f"on {label} {', '.join(ranges(tested, plain or in_eras))}"]
     elif checked and all(v.verdict == claim.verdict for v in checked):
         parts = [f"on every {label} release checked ({', '.join(ranges(tested, {v.release for v in checked}))})"]
     elif first:

@@ -6,11 +6,11 @@ executes an old release. history.py turns marks into verdicts; versions_page.py 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..judging.results import RunResult, load_results
+from ..judging.blame import raising_library
+from ..judging.results import PACKAGE_MISMATCH, RunResult, load_results
 from ..run.cache import code_hash
 from ..vocabulary import (
     COULD_NOT_RUN,
@@ -110,10 +110,11 @@ class Matrix:
                     None,
                 )
             library = None
-            if reason and run.environment is not None and (said := _RAISED_IN.search(reason.detail or "")):
-                name = said[1]
-                installed = {k.lower().replace("_", "-"): v for k, v in run.environment.packages.items()}
-                library = f"{name} {installed[name.replace('_', '-')]}" if name.replace("_", "-") in installed else name
+            if reason and reason.kind == PACKAGE_MISMATCH and ran is not None:
+                # the library whose own code raised, as the run recorded it (judging/blame.py)
+                raised = next((e for e in ran.errors if e["cell"] == reason.cell and e.get("raised_in")), None)
+                if raised and (name := raising_library(raised, besides=package)):
+                    library = _with_version(name, run)
             marks.append(
                 Mark(
                     run.requested, got, result.outcome, detail, date, stale, tag,
@@ -123,8 +124,12 @@ class Matrix:
         return marks
 
 
-# judging/classify.py's words for a library whose own code raised: "(from keras, installed here, ..."
-_RAISED_IN = re.compile(r"\((?:from )?([\w.-]+), installed here,")
+def _with_version(name: str, run: RunResult) -> str:
+    """A library with the version the run installed, "keras 3.15.1" (``google.protobuf`` is protobuf's)."""
+    packages = run.environment.packages if run.environment else {}
+    installed = {k.lower().replace("_", "-"): v for k, v in packages.items()}
+    version = installed.get(name.split(".")[-1].lower().replace("_", "-"))
+    return f"{name} {version}" if version else name
 
 
 def _beside(run: RunResult, side: str) -> str | None:
