@@ -245,7 +245,7 @@ def test_a_library_whose_own_code_raised_is_named_with_its_version_and_where_it_
     words = {v.note for v in release_verdicts(c, "pytorch", [reads, passes])}
     assert words == {
         "keras 3.15.1, which every PyTorch run installs with TensorFlow 2.21.0 at the project's pins, needs a newer"
-        " torch than this release; no older keras was tried beside them"
+        " torch than this release; no older keras was tried"
     }, "the release it needs is named even where the error does not name it"
     # a library of this run's own choosing: what it wanted, where the error says
     own = Mark("2.7", "2.7.1", COULD_NOT_RUN, "cell 5: AttributeError: module 'torch' has no attribute 'xpu' (from"
@@ -254,6 +254,10 @@ def test_a_library_whose_own_code_raised_is_named_with_its_version_and_where_it_
     assert release_verdicts(c, "pytorch", [own])[0].note == (
         "timm 1.0.0, installed here, needs a newer torch than this release (it reads torch.xpu)"
     )
+    # a library that needs a newer other library is never said to need a newer release
+    dtypes = replace(own, package="ml_dtypes", detail="cell 5: AttributeError: module 'ml_dtypes' has no attribute"
+                     " 'float4_e2m1fn' (installed, but it does not work with this release)")  # fmt: skip
+    assert "than this release" not in release_verdicts(c, "pytorch", [dtypes])[0].note
 
 
 def test_the_library_named_comes_from_the_run_s_record_with_the_version_it_installed():
@@ -283,9 +287,16 @@ def test_a_library_left_out_says_why_in_words_that_do_not_contradict_themselves(
 
     broken = left("installs but does not work here (0.9.4 tried): AttributeError: module 'torch' has no attribute 'x'")
     assert broken == (
-        "litert_torch installs beside this release but does not work here, so the run left it out (0.9.4 tried):"
-        " AttributeError: module 'torch' has no attribute 'x'"
+        "litert_torch does not import beside this release (AttributeError: module 'torch' has no attribute 'x'),"
+        " and its older releases 0.9.4 did not serve either, so the run left it out"
     )
+    shadowed = Mark("2.7", "2.7.1", COULD_NOT_RUN, "cell 9: No module named 'litert_torch'", "2026-12-07",
+                    reason_kind="missing-package", package="litert_torch", beside="TensorFlow 2.21.0",
+                    left_out="does not install beside the libraries before it: litert-torch brings packages that"
+                    " shadow the frameworks here")  # fmt: skip
+    assert release_verdicts(c, "pytorch", [shadowed])[0].note.endswith(
+        "a limit of our run, which holds TensorFlow 2.21.0"
+    ), "the pinned other framework is what stands in the way, not another evidence library"
     pinned = left("does not install beside the libraries before it: litert-torch 0.10.0 depends on torchao>=0.17.0")
     assert pinned.endswith("a limit of our run, which installs every evidence library in one environment")
     keras_2 = left("needs Keras 3 (it imports keras.ops)", package="keras_hub")

@@ -116,7 +116,7 @@ def _library_raised(mark: Mark) -> str:
     if other and this and COMPANION.get(other) == name:
         return (
             f"{mark.library}, which every {LABELS[this]} run installs with {mark.beside} at the project's pins,"
-            f" needs {needs}; no older {name} was tried beside them"
+            f" needs {needs}; no older {name} was tried"
         )
     detail = mark.detail or ""
     if wanted := _wanted(detail):
@@ -189,11 +189,16 @@ def not_checkable_words(mark: Mark) -> str:
         left = mark.left_out or ""
         if left.startswith("needs Keras 3"):  # the run left it out for the reason the Keras 2 words give
             return _needs_keras_3(package)
-        if left.startswith("installs but does not work here"):
-            tried = left.removeprefix("installs but does not work here").strip()
-            return f"{who} installs beside this release but does not work here, so the run left it out {tried}".rstrip()
+        if said := re.match(r"installs but does not work here \((.+?) tried\): (.+)$", left, re.S):
+            return (
+                f"{who} does not import beside this release ({said[2]}), and its older releases {said[1]} did not"
+                " serve either, so the run left it out"
+            )
         # pip's first reason is enough for a sentence (the runs table keeps them all)
         why = f" ({left.split('; ')[0]})" if left else ""
+        if "shadow the frameworks" in left and mark.beside:
+            # nightly TensorFlow packages would replace the pinned one every run of this side holds
+            return f"{who} is not installed beside this release{why}: a limit of our run, which holds {mark.beside}"
         if left.startswith("does not install beside the libraries before it"):
             # another evidence library's pins stand in the way, in the one environment a run builds
             return (
@@ -203,7 +208,8 @@ def not_checkable_words(mark: Mark) -> str:
         return f"{who} is not installed beside this release{why}"
     if kind == PACKAGE_MISMATCH and _NEEDS_KERAS_3.search(mark.detail or ""):
         return _needs_keras_3(package)
-    if kind == PACKAGE_MISMATCH and mark.library:
+    if kind == PACKAGE_MISMATCH and mark.library and (package is None or package in ALL_FRAMEWORK_MODULES):
+        # "needs a newer torch than this release": only where the release is what it needs newer
         return _library_raised(mark)
     if kind == PACKAGE_MISMATCH and package in ALL_FRAMEWORK_MODULES:
         # the name it wanted, where the error says (Keras 3.15's torch backend reads torch.float8_e4m3fn)
