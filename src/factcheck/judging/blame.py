@@ -35,7 +35,8 @@ _FRAME = re.compile(r'File "[^"]*", line \d+')
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception)\b")
 # The error a child process raised, as an error line quotes it ("torch backend failed: ... X: y").
 _QUOTED_ERROR = re.compile(r"(?:^|\.\.\. )([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
-_UNEXPECTED_KEYWORD = re.compile(r"^([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
+# also read from recorded reasons (reports/history.py searches a sentence for it)
+UNEXPECTED_KEYWORD = re.compile(r"([\w.]+)\(\) got an unexpected keyword argument '(\w+)'")
 
 
 def _tags(cell) -> list[str]:
@@ -199,7 +200,7 @@ def library_passes_unknown_argument(output: dict, source: str) -> bool:
     predates the argument. An argument the notebook passes itself is the claim's subject."""
     if output.get("ename") != "TypeError":
         return False
-    m = _UNEXPECTED_KEYWORD.match(str(output.get("evalue", "")))
+    m = UNEXPECTED_KEYWORD.match(str(output.get("evalue", "")))
     if not m:
         return False
     function, keyword = m.group(1).rsplit(".", 1)[-1], m.group(2)

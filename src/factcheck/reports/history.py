@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..judging.blame import UNEXPECTED_KEYWORD
 from ..judging.results import (
     BROKEN_ENVIRONMENT,
     EARLIER_CELL,
@@ -99,9 +100,6 @@ def _installed_but_broken(mark: Mark, package: str | None) -> str:
     return f"{who} is installed here but does not work with this release"
 
 
-_UNEXPECTED = re.compile(r"(\w+)\(\) got an unexpected keyword argument '(\w+)'")
-
-
 def _library_raised(mark: Mark) -> str:
     """Words for an installed library whose own code raised beside this release (Keras 3.15's
     torch backend on torch 2.0-2.2): the library and its version, and what it wanted. When it is
@@ -121,8 +119,8 @@ def _library_raised(mark: Mark) -> str:
     detail = mark.detail or ""
     if wanted := _wanted(detail):
         what = f" (it {wanted})"
-    elif passed := _UNEXPECTED.search(detail):
-        what = f" (it passes {passed[2]} to {passed[1]}(), which this release does not take)"
+    elif passed := UNEXPECTED_KEYWORD.search(detail):
+        what = f" (it passes {passed[2]} to {passed[1].rsplit('.', 1)[-1]}(), which this release does not take)"
     else:
         what = ""
     return f"{mark.library}, installed here, needs {needs}{what}"
